@@ -1,0 +1,67 @@
+"""Command line: ``python -m autograder grade PATH... [--json FILE]``.
+
+Exit status: 0 when grading completed (whatever the score), 2 for a usage
+error, 1 for an internal error. A valid results file is written in every case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from autograder import report
+from autograder.grade import DEFAULT_RELEASE, UsageError, find_notebooks, grade_notebook, load_releases
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    grade = verbs.add_parser("grade", help="grade notebooks, assignment folders or submission folders")
+    grade.add_argument("paths", nargs="*", type=Path,
+                       help="notebooks or folders (default: the released assignments/)")
+    grade.add_argument("--json", type=Path, default=Path("results.json"), help="results file (default: %(default)s)")
+    grade.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
+                       help="the trusted release notebooks (default: %(default)s)")
+    grade.add_argument("--public-only", action="store_true", help="skip the hidden cases")
+    return parser
+
+
+def grade(args: argparse.Namespace) -> int:
+    results, problems = [], []
+    status = 0
+    try:
+        releases = load_releases(args.release)
+        targets = []
+        for path in args.paths or [args.release]:
+            try:
+                targets.extend(find_notebooks(path, releases))
+            except UsageError as error:
+                problems.append(f"usage: {error}")
+                status = 2
+        for notebook, assignment in targets:
+            results.append(grade_notebook(notebook, releases[assignment], hidden=not args.public_only))
+            if results[-1].internal_error:
+                status = 1
+    except UsageError as error:
+        problems.append(f"usage: {error}")
+        status = 2
+    except Exception:  # noqa: BLE001 - the grader never dies without a results file
+        problems.append("internal error of the autograder:\n" + traceback.format_exc())
+        status = 1
+    data = report.results_json(results, problems)
+    report.write_json(data, args.json)
+    print(report.table(data))
+    print(f"\nresults written to {args.json}")
+    report.github(data)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and 2
+    return grade(args)

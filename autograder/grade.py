@@ -1,0 +1,160 @@
+"""Grade notebooks: find them, run the judge on each, turn outcomes into scores.
+
+Scoring of one item worth ``P`` points (the nbgrader points of its test cell):
+the public checks carry ``PUBLIC_SHARE * P``, the hidden cases the rest, split
+by their weights. Where the hidden cases are not installed (the student
+template), the item's maximum is the public share alone. A route that breaks the
+from-scratch rule scores the whole item 0.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import judge, rules
+from autograder.notebook import NotebookError, Release, read_release, read_submission
+from autograder.student import Student
+
+PUBLIC_SHARE = 0.25
+DEFAULT_RELEASE = Path(__file__).resolve().parent.parent / "assignments"
+
+
+@dataclass
+class Entry:
+    """One line of results.json's tests[]."""
+
+    name: str
+    score: float
+    max_score: float
+    output: str = ""
+    visibility: str = "visible"
+
+    @property
+    def status(self) -> str:
+        return "passed" if self.score >= self.max_score - 1e-9 else "failed"
+
+
+@dataclass
+class NotebookResult:
+    path: str
+    assignment: str
+    entries: list[Entry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    manual: list[dict] = field(default_factory=list)
+    hidden: bool = True
+    seconds: float = 0.0
+    internal_error: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.entries)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.entries)
+
+
+class UsageError(Exception):
+    """A path that names nothing gradable; the CLI exits 2."""
+
+
+# -- finding notebooks ---------------------------------------------------------
+
+def load_releases(release_dir: Path) -> dict[str, Release]:
+    releases = {}
+    for folder in sorted(Path(release_dir).glob("[0-9][0-9]_*")):
+        notebook = folder / f"{folder.name}.ipynb"
+        if notebook.is_file():
+            releases[folder.name] = read_release(notebook)
+    if not releases:
+        raise UsageError(f"no released assignments under {release_dir}")
+    return releases
+
+
+def find_notebooks(path: Path, releases: dict[str, Release]) -> list[tuple[Path, str]]:
+    """(notebook, assignment) pairs named by ``path``: a file, an assignment folder or a submission folder."""
+    path = Path(path)
+    if path.suffix == ".ipynb" or path.is_file():
+        assignment = path.stem if path.stem in releases else path.parent.name
+        if assignment not in releases:
+            raise UsageError(f"{path}: not a notebook of this course (expected one of {', '.join(releases)})")
+        return [(path, assignment)]
+    if not path.is_dir():
+        if path.name in releases:
+            return [(path / f"{path.name}.ipynb", path.name)]
+        raise UsageError(f"{path}: no such file or folder")
+    if path.name in releases:
+        return [(path / f"{path.name}.ipynb", path.name)]
+    found = [(path / name / f"{name}.ipynb", name) for name in releases if (path / name).is_dir()]
+    if not found:
+        raise UsageError(f"{path}: holds no assignment folder ({', '.join(releases)})")
+    return found
+
+
+# -- grading one notebook ------------------------------------------------------
+
+def grade_notebook(path: Path, release: Release, hidden: bool = True) -> NotebookResult:
+    started = time.monotonic()
+    result = NotebookResult(str(path), release.assignment)
+    result.manual = [{"name": f"{release.assignment}/{m.grade_id}: written answer", "max_score": m.points}
+                     for m in release.manual]
+    try:
+        submission = read_submission(path, release)
+    except NotebookError as error:
+        result.notes.append(f"Could not read the notebook: {error}")
+        result.hidden = hidden and judge.cases_file(release.assignment).exists()
+        result.entries = _zero_entries(release, str(error), result.hidden)
+        result.seconds = time.monotonic() - started
+        return result
+    result.notes.extend(submission.notes)
+    try:
+        with Student(submission.cells) as student:
+            cases = judge.run_cases(release, student, hidden=hidden)
+            for cell, message in student.load.errors.items():
+                result.notes.append(f"Cell '{cell}' raised an error when run: {message}")
+            routes = dict(student.flags)
+    except Exception as error:  # noqa: BLE001 - keep the score's denominator, report, go on
+        result.internal_error = f"{type(error).__name__}: {error}"
+        result.notes.append(f"Internal error of the autograder; nothing was graded: {result.internal_error}")
+        result.hidden = hidden and judge.cases_file(release.assignment).exists()
+        result.entries = _zero_entries(release, "internal error of the autograder", result.hidden)
+        result.seconds = time.monotonic() - started
+        return result
+    result.hidden = any(not case.public for case in cases)
+    result.entries = score(release, cases, routes)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set[str]]) -> list[Entry]:
+    entries = []
+    for item, points in release.item_points().items():
+        item_id = f"{release.assignment}/{item}"
+        mine = [c for c in cases if c.item == item]
+        public = [c for c in mine if c.public]
+        hidden = [c for c in mine if not c.public]
+        item_entries = []
+        for group, share in ((public, PUBLIC_SHARE), (hidden, 1 - PUBLIC_SHARE)):
+            total_weight = sum(c.weight for c in group) or 1.0
+            for case in group:
+                worth = points * share * case.weight / total_weight
+                item_entries.append(Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0,
+                                          worth, case.output))
+        broken = rules.violations(item_id, routes.get(item, set()))
+        if broken:
+            for entry in item_entries:
+                entry.score = 0.0
+            item_entries.append(Entry(
+                f"{item_id}: from-scratch rule", 0.0, 0.0,
+                "This item scores 0: it used " + ", ".join(broken) +
+                ". Build it from indexing, slicing, sums, einsum or matmul instead."))
+        entries.extend(item_entries)
+    return entries
+
+
+def _zero_entries(release: Release, reason: str, hidden: bool) -> list[Entry]:
+    share = 1.0 if hidden else PUBLIC_SHARE
+    return [Entry(f"{release.assignment}/{item}: not graded", 0.0, points * share, reason)
+            for item, points in release.item_points().items()]

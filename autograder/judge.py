@@ -1,0 +1,163 @@
+"""The trusted judge: pytest, in this process, over cases that call the worker.
+
+pytest runs with its own configuration (``-c judge.ini``), without conftest
+files and without auto-loaded plugins, on two kinds of case:
+
+* the *public checks*: the test cells of the release notebook, executed here
+  with the student's names bound to remote proxies (see ``public_checks.py``);
+* the *hidden cases*: ``autograder/cases/test_<assignment>.py``, absent from the
+  student template.
+
+Each case is tagged ``@pytest.mark.item("<name>")``; its outcome is collected by
+the hooks below, and a case that reports nothing counts as failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autograder.expect import CaseFailure
+from autograder.notebook import Release
+from autograder.student import StudentError
+
+PACKAGE = Path(__file__).resolve().parent
+CASES = PACKAGE / "cases"
+PUBLIC_CHECKS = PACKAGE / "public_checks.py"
+CONFIG = PACKAGE / "judge.ini"
+
+
+@dataclass
+class CaseResult:
+    item: str            # "corr2d"
+    title: str           # "random shapes agree with the reference"
+    public: bool
+    weight: float
+    passed: bool = False
+    output: str = "the case reported no result"
+
+
+def cases_file(assignment: str) -> Path:
+    return CASES / f"test_{assignment}.py"
+
+
+def run_cases(release: Release, student, items: set[str] | None = None,
+              hidden: bool = True, public: bool = True) -> list[CaseResult]:
+    """Run public checks and hidden cases (when present) against ``student``."""
+    paths = [str(PUBLIC_CHECKS)] if public else []
+    hidden_path = cases_file(release.assignment)
+    if hidden and hidden_path.exists():
+        paths.append(str(hidden_path))
+    plugin = JudgePlugin(release, student, items)
+    args = ["-c", str(CONFIG), "--rootdir", str(PACKAGE), "--noconftest", "-p", "no:cacheprovider",
+            "--import-mode=importlib", "-q", "-p", "no:randomly", *paths]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not plugin.results:
+        raise RuntimeError(f"the judge's pytest run failed ({code!r}):\n{sink.getvalue()[-3000:]}")
+    return list(plugin.results.values())
+
+
+class JudgePlugin:
+    """Gives cases their fixtures and records each outcome."""
+
+    def __init__(self, release: Release, student, items: set[str] | None) -> None:
+        self._release = release
+        self._student = student
+        self.items = items
+        self.results: dict[str, CaseResult] = {}
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        return self._student
+
+    @pytest.fixture(scope="session")
+    def release(self):
+        return self._release
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "public_cell" in metafunc.fixturenames:
+            cells = [pytest.param(test, marks=pytest.mark.item(test.item), id=test.item)
+                     for test in self._release.tests]
+            metafunc.parametrize("public_cell", cells)
+
+    def pytest_collection_modifyitems(self, config, items: list[pytest.Item]) -> None:
+        keep, drop = [], []
+        for case in items:
+            marker = case.get_closest_marker("item")
+            module_assignment = getattr(case.module, "ASSIGNMENT", self._release.assignment)
+            if marker is None or module_assignment != self._release.assignment:
+                drop.append(case)
+                continue
+            item = marker.args[0]
+            if self.items is not None and item not in self.items:
+                drop.append(case)
+                continue
+            public = case.path.resolve() == PUBLIC_CHECKS
+            title = "public checks (notebook)" if public else _title(case)
+            self.results[case.nodeid] = CaseResult(item, title, public, float(marker.kwargs.get("weight", 1)))
+            keep.append(case)
+        items[:] = keep
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        result = self.results.get(item.nodeid)
+        if result is None:
+            return report
+        if report.skipped:  # e.g. CUDA cases without a GPU: not part of the score
+            del self.results[item.nodeid]
+            return report
+        if call.when == "call":
+            result.passed = report.passed
+            result.output = "" if report.passed else _message(call.excinfo, result.public)
+        elif report.failed:  # setup or teardown failed
+            result.passed = False
+            result.output = _message(call.excinfo, result.public)
+        return report
+
+
+def _title(case: pytest.Item) -> str:
+    doc = (getattr(case, "function", None).__doc__ or "").strip().splitlines()
+    title = doc[0].rstrip(".") if doc else case.name.removeprefix("test_").replace("_", " ")
+    return title
+
+
+def _message(excinfo: pytest.ExceptionInfo | None, public: bool) -> str:
+    """What the student sees; hidden cases never show their source or expected values."""
+    if excinfo is None:
+        return "failed"
+    error = excinfo.value
+    if isinstance(error, (CaseFailure, StudentError)):
+        return str(error)
+    if public:
+        line = _public_line(excinfo)
+        text = str(error).strip() or f"{type(error).__name__}"
+        return f"{text}\n  in the public check: {line}" if line else text
+    if isinstance(error, (AssertionError, TypeError, AttributeError)):
+        return "the result did not pass this hidden check (it was not of the expected kind or value)"
+    return f"the hidden check could not finish ({type(error).__name__}); please tell your instructor"
+
+
+def _public_line(excinfo: pytest.ExceptionInfo) -> str:
+    for frame in reversed(traceback.extract_tb(excinfo.tb)):
+        if frame.filename.startswith("<public"):
+            return (frame.line or "").strip() or f"line {frame.lineno}"
+    return ""

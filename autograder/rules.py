@@ -1,0 +1,24 @@
+"""The from-scratch rule: which forbidden routes each graded item may not take.
+
+The worker reports every route it saw during a call (an aten convolution,
+pooling or im2col operator reached by any Python path; numpy or scipy
+convolutions; autograd). A route an item may not take scores the whole item 0.
+"""
+
+from __future__ import annotations
+
+AUTOGRAD_ROUTES = {"torch.autograd.backward", "torch.autograd.grad", "Tensor.backward"}
+
+# Items whose task explicitly allows autograd (contract: learn_kernel).
+AUTOGRAD_ALLOWED = {"01_corr2d/learn_kernel"}
+
+# Assignments where built-in layers are allowed (contract: 05_lenet).
+RULE_FREE_ASSIGNMENTS = {"05_lenet"}
+
+
+def violations(item_id: str, routes: set[str]) -> list[str]:
+    """The routes that break the rule for ``item_id`` ("01_corr2d/corr2d")."""
+    if item_id.split("/")[0] in RULE_FREE_ASSIGNMENTS:
+        return []
+    allowed = AUTOGRAD_ROUTES if item_id in AUTOGRAD_ALLOWED else set()
+    return sorted(route for route in routes if route not in allowed)
