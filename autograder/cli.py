@@ -7,7 +7,6 @@ error, 1 for an internal error. A valid results file is written in every case.
 from __future__ import annotations
 
 import argparse
-import sys
 import traceback
 from pathlib import Path
 

@@ -30,10 +30,11 @@ class Entry:
     max_score: float
     output: str = ""
     visibility: str = "visible"
+    failed: bool = False     # a 0-point entry that still reports a failure (a rule broken)
 
     @property
     def status(self) -> str:
-        return "passed" if self.score >= self.max_score - 1e-9 else "failed"
+        return "failed" if self.failed or self.score < self.max_score - 1e-9 else "passed"
 
 
 @dataclass
@@ -146,10 +147,12 @@ def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set
         if broken:
             for entry in item_entries:
                 entry.score = 0.0
+                entry.output = (entry.output + "\n" if entry.output else "") + \
+                    f"scored 0: {item_id} breaks the from-scratch rule (see that entry)"
             item_entries.append(Entry(
                 f"{item_id}: from-scratch rule", 0.0, 0.0,
                 "This item scores 0: it used " + ", ".join(broken) +
-                ". Build it from indexing, slicing, sums, einsum or matmul instead."))
+                ". Build it from indexing, slicing, sums, einsum or matmul instead.", failed=True))
         entries.extend(item_entries)
     return entries
 

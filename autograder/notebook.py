@@ -98,7 +98,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
-        hint = " It looks like Python source, not a notebook." if path.suffix == ".py" or text.lstrip().startswith(("import", "def", "#")) else ""
+        looks_like_python = path.suffix == ".py" or text.lstrip().startswith(("import", "def", "#"))
+        hint = " It looks like Python source, not a notebook." if looks_like_python else ""
         raise NotebookError(f"{path}: not valid JSON ({error.msg} at line {error.lineno}).{hint}") from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise NotebookError(f"{path}: valid JSON, but not a Jupyter notebook (no 'cells')")

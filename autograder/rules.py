@@ -2,7 +2,10 @@
 
 The worker reports every route it saw during a call (an aten convolution,
 pooling or im2col operator reached by any Python path; numpy or scipy
-convolutions; autograd). A route an item may not take scores the whole item 0.
+convolutions; autograd), as "<route> in cell <grade_id>". A route an item may
+not take scores the whole item 0, also when it was taken inside another of the
+student's functions that the item calls (Conv2D built on a corr2d that calls
+F.conv2d is not built from scratch either).
 """
 
 from __future__ import annotations
@@ -21,4 +24,4 @@ def violations(item_id: str, routes: set[str]) -> list[str]:
     if item_id.split("/")[0] in RULE_FREE_ASSIGNMENTS:
         return []
     allowed = AUTOGRAD_ROUTES if item_id in AUTOGRAD_ALLOWED else set()
-    return sorted(route for route in routes if route not in allowed)
+    return sorted(route for route in routes if route.split(" in cell ")[0] not in allowed)

@@ -199,7 +199,7 @@ class Worker:
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 name = str(func)
                 if FORBIDDEN_OP.search(name.removeprefix("aten.").split(".")[0]):
-                    worker.flags.append(name)
+                    worker.flag(name)
                 return func(*args, **(kwargs or {}))
 
         self.Monitor = Monitor
@@ -215,7 +215,7 @@ class Worker:
                 return
 
             def tripwire(*args, **kwargs):
-                worker.flags.append(label)
+                worker.flag(label)
                 return original(*args, **kwargs)
 
             setattr(owner, name, tripwire)
@@ -232,10 +232,18 @@ class Worker:
 
             def find_spec(self, fullname, path=None, target=None):
                 if fullname.split(".")[:2] in (["scipy", "signal"], ["scipy", "ndimage"]):
-                    worker.flags.append(f"import {fullname}")
+                    worker.flag(f"import {fullname}")
                 return None
 
         sys.meta_path.insert(0, ScipyBlocker())
+
+    def flag(self, route: str) -> None:
+        """Record a forbidden route with the notebook cell whose code took it."""
+        frame = sys._getframe(1)
+        while frame is not None and not frame.f_code.co_filename.startswith("<"):
+            frame = frame.f_back
+        cell = frame.f_code.co_filename.strip("<>") if frame is not None else "?"
+        self.flags.append(f"{route} in cell {cell}")
 
     # -- handles ------------------------------------------------------------
     def keep(self, obj: Any) -> int:
@@ -334,7 +342,7 @@ class Worker:
         with mode:
             value = target(*args, **kwargs)
             if self.torch._C._len_torch_dispatch_stack() != depth + 1:
-                self.flags.append("the dispatch monitor was removed")
+                self.flag("the dispatch monitor was removed")
         return value
 
     def _grad(self, target, args, kwargs, wrt, dout):

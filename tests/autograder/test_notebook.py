@@ -1,0 +1,77 @@
+"""Does a broken or tampered notebook get a clear message and a valid, fair result?"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from autograder.grade import grade_notebook
+from tests.conftest import build_submission
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    ("", "empty"),
+    ("{not json", "not valid JSON"),
+    ("[1, 2, 3]", "not a Jupyter notebook"),
+    ('{"cells": "nope", "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', "not a readable notebook"),
+    ("import torch\n\ndef corr2d(X, K):\n    return X\n", "Python source"),
+])
+def test_an_unreadable_file_scores_zero_with_a_message(tmp_path, release_01, content, message):
+    path = tmp_path / "01_corr2d.ipynb"
+    if content is not None:
+        path.write_text(content)
+    result = grade_notebook(path, release_01)
+    assert result.score == 0
+    assert result.max_score == pytest.approx(sum(release_01.item_points().values()))
+    assert any(message in note for note in result.notes), result.notes
+
+
+def test_stripped_metadata_falls_back_to_cell_ids(tmp_path, release_01):
+    path = build_submission(tmp_path, "01_corr2d")
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        cell.metadata.pop("nbgrader", None)
+    nbformat.write(notebook, path)
+    result = grade_notebook(path, release_01)
+    assert result.score == pytest.approx(result.max_score)
+    assert any("matched by cell id" in note for note in result.notes)
+
+
+def test_an_edited_test_cell_changes_nothing_but_a_note(tmp_path, release_01):
+    path = build_submission(tmp_path, "01_corr2d", {"corr2d": "def corr2d(X, K):\n    return X\n"})
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_corr2d":
+            cell.source = "pass"
+            cell.metadata["nbgrader"]["points"] = 1000
+    nbformat.write(notebook, path)
+    result = grade_notebook(path, release_01)
+    corr2d = [e for e in result.entries if e.name.startswith("01_corr2d/corr2d:")]
+    assert sum(e.max_score for e in corr2d) == 4 and sum(e.score for e in corr2d) == 0
+    assert any("test_corr2d' was edited" in note for note in result.notes)
+
+
+def test_a_deleted_solution_cell_loses_only_what_needs_it(tmp_path, release_01):
+    path = build_submission(tmp_path, "01_corr2d")
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells = [c for c in notebook.cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") != "receptive_field"]
+    nbformat.write(notebook, path)
+    result = grade_notebook(path, release_01)
+    lost = {e.name.split(":")[0] for e in result.entries if e.status == "failed"}
+    assert lost == {"01_corr2d/receptive_field"}
+    assert any("'receptive_field' was not found" in note for note in result.notes)
+
+
+def test_a_huge_output_cell_is_ignored(tmp_path, release_01):
+    path = build_submission(tmp_path, "01_corr2d")
+    notebook = nbformat.read(path, as_version=4)
+    flood = nbformat.v4.new_output("stream", name="stdout", text="x" * (50 << 20))
+    notebook.cells.append(nbformat.v4.new_code_cell(outputs=[flood]))
+    nbformat.write(notebook, path)
+    result = grade_notebook(path, release_01)
+    assert result.score == pytest.approx(result.max_score)
+    json.dumps([e.output for e in result.entries])

@@ -1,0 +1,53 @@
+"""Fixtures shared by the project's tests: releases, solutions, built submissions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.notebook import read_release
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = ROOT / "assignments"
+SOLUTIONS = ROOT / "solutions"
+SAMPLES = Path(__file__).resolve().parent / "samples"
+MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+
+
+def solution_code(assignment: str) -> dict[str, str]:
+    """grade_id -> the instructor's solution cell source, markers removed."""
+    notebook = nbformat.read(SOLUTIONS / assignment / f"{assignment}.ipynb", as_version=4)
+    return {cell.metadata["nbgrader"]["grade_id"]: MARKERS.sub("", cell.source)
+            for cell in notebook.cells
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")}
+
+
+def build_submission(directory: Path, assignment: str, overrides: dict[str, str] | None = None,
+                     solved: bool = True) -> Path:
+    """A student's notebook: the release with solution cells filled in (and some replaced)."""
+    notebook = nbformat.read(ASSIGNMENTS / assignment / f"{assignment}.ipynb", as_version=4)
+    code = solution_code(assignment) if solved else {}
+    code.update(overrides or {})
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and grade_id in code and cell.metadata["nbgrader"].get("solution"):
+            cell.source = code[grade_id]
+    path = directory / assignment / f"{assignment}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def read_sample(path: Path) -> tuple[dict[str, str], set[str], str]:
+    """A sample wrong submission: '# replaces: X', '# loses: A B', '# mistake: ...' then code."""
+    text = path.read_text()
+    header = dict(re.findall(r"^# (replaces|loses|mistake): (.*)$", text, re.M))
+    return {header["replaces"].strip(): text}, set(header["loses"].split()), header["mistake"].strip()
+
+
+@pytest.fixture(scope="session")
+def release_01():
+    return read_release(ASSIGNMENTS / "01_corr2d" / "01_corr2d.ipynb")

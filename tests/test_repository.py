@@ -1,0 +1,91 @@
+"""The repository itself: pinned environments agree, workflows are valid, CI runs the README's command."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml  # PyYAML: a dependency of nbgrader, so always installed with the course
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW_DIRS = [ROOT / ".github" / "workflows", ROOT / "student-template" / ".github" / "workflows"]
+WORKFLOWS = sorted(path for folder in WORKFLOW_DIRS for path in folder.glob("*.yml"))
+STUDENT_WORKFLOW = ROOT / "student-template" / ".github" / "workflows" / "grade.yml"
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)$")
+
+
+def pins(requirements: list[str]) -> set[str]:
+    """'name==version' with the name normalised as pip does (case, '_' and '.' are '-')."""
+    found = set()
+    for requirement in requirements:
+        match = PIN.match(requirement.strip())
+        if match:
+            found.add(f"{re.sub(r'[-_.]+', '-', match[1]).lower()}=={match[2]}")
+    return found
+
+
+def test_environment_yml_pins_the_same_versions_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    assert len(pins(wanted)) == len(wanted), f"pyproject.toml has an unpinned requirement: {wanted}"
+
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    assert environment["name"] == "cnn-course"
+    conda = [entry for entry in environment["dependencies"] if isinstance(entry, str)]
+    pip_lists = [entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict) and "pip" in entry]
+    assert len(pip_lists) == 1, "environment.yml needs exactly one `pip:` list"
+    pip = [str(entry) for entry in pip_lists[0]]
+
+    missing, extra = pins(wanted) - pins(pip), pins(pip) - pins(wanted)
+    assert not missing and not extra, (
+        f"environment.yml and pyproject.toml disagree: only in pyproject.toml {sorted(missing)}, "
+        f"only in environment.yml {sorted(extra)}")
+    unpinned = [entry for entry in pip if not PIN.match(entry.strip()) and entry.strip() != "-e ."
+                and not entry.startswith("--")]
+    assert not unpinned, f"environment.yml installs unpinned packages: {unpinned}"
+    assert pip[-1].strip() == "-e .", "environment.yml should end its pip list with `-e .`"
+
+    pythons = [entry for entry in conda if re.match(r"python\s*[=<>]", entry)]
+    assert pythons == ["python=3.11"], f"environment.yml python: {pythons}"
+    assert project["requires-python"] == ">=3.11", f"pyproject.toml requires-python: {project['requires-python']}"
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_workflows_are_valid_github_actions(workflow: Path):
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    if not checker.exists():
+        pytest.skip(f"check-jsonschema is not installed next to {sys.executable} (pip install -e '.[dev]')")
+    # --builtin-schema uses the schema vendored in check-jsonschema: no download, works offline.
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, (
+        f"{workflow.relative_to(ROOT)} is not a valid GitHub Actions workflow:\n{result.stdout}\n{result.stderr}")
+
+
+def test_there_are_workflows_to_check():
+    names = {str(path.relative_to(ROOT)) for path in WORKFLOWS}
+    assert {".github/workflows/ci.yml", ".github/workflows/grade-submissions.yml",
+            "student-template/.github/workflows/grade.yml"} <= names, f"workflows found: {sorted(names)}"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme, runner = ROOT / "README.md", ROOT / ".ci" / "run"
+    assert readme.is_file(), "README.md is missing"
+    assert runner.is_file(), ".ci/run is missing"
+    assert "bash .ci/run" in readme.read_text(encoding="utf-8"), "README.md does not give the test command bash .ci/run"
+    assert "-m pytest tests" in runner.read_text(encoding="utf-8"), ".ci/run does not run `python -m pytest tests`"
+    ci = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert re.search(r"^\s*run:\s*bash \.ci/run\s*$", ci, re.M), "ci.yml does not run `bash .ci/run`"
+
+
+def test_student_workflow_holds_no_secret_and_no_hidden_case():
+    text = STUDENT_WORKFLOW.read_text(encoding="utf-8")
+    assert "secrets." not in text, "the student workflow must use no secret"
+    assert "autograder/cases" not in text, "the student workflow must not refer to the hidden cases"
+    grade_lines = [line for line in text.splitlines() if "python -m autograder grade" in line]
+    assert grade_lines, "the student workflow does not run the grader"
+    assert all("--public-only" in line for line in grade_lines), f"grading without --public-only: {grade_lines}"
