@@ -18,7 +18,6 @@ from autograder.notebook import NotebookError, Release, read_release, read_submi
 from autograder.student import Student
 
 PUBLIC_SHARE = 0.25
-DEFAULT_RELEASE = Path(__file__).resolve().parent.parent / "assignments"
 
 
 @dataclass

@@ -41,6 +41,7 @@ class CaseResult:
     weight: float
     passed: bool = False
     output: str = "the case reported no result"
+    seconds: float = 0.0
 
 
 def cases_file(assignment: str) -> Path:
@@ -126,6 +127,7 @@ class JudgePlugin:
             del self.results[item.nodeid]
             return report
         if call.when == "call":
+            result.seconds = report.duration
             result.passed = report.passed
             result.output = "" if report.passed else _message(call.excinfo, result.public)
         elif report.failed:  # setup or teardown failed

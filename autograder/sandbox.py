@@ -9,6 +9,7 @@ pipes, never over the worker's stdout, which goes to a capped log file.
 
 from __future__ import annotations
 
+import atexit
 import os
 import resource
 import select
@@ -78,6 +79,43 @@ def _limit_resources(limits: Limits) -> None:
     cap(resource.RLIMIT_NOFILE, limits.open_files)
     cap(resource.RLIMIT_AS, limits.address_space)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full file fails the write, not the worker
+
+
+_spare: WorkerProcess | None = None
+_refills = 0
+
+
+def prestart(limits: Limits = LIMITS, refills: int = 0) -> None:
+    """Start a worker now, before it is needed, so its ``import torch`` overlaps the judge's.
+
+    ``refills``: how many more times to start a fresh spare when one is taken
+    (grading N notebooks wants N - 1). Unused spares are killed at exit.
+    """
+    global _spare, _refills
+    _refills = refills
+    if _spare is None:
+        _spare = WorkerProcess(limits)
+        atexit.register(_drop_spare)
+
+
+def new_worker(limits: Limits = LIMITS) -> WorkerProcess:
+    """A started worker: the spare when it fits, else a new one."""
+    global _spare, _refills
+    spare, _spare = _spare, None
+    if spare is not None and (spare.limits != limits or not spare.alive):
+        spare.close()
+        spare = None
+    if spare is not None and _refills > 0:
+        _refills -= 1
+        _spare = WorkerProcess(limits)
+    return spare or WorkerProcess(limits)
+
+
+def _drop_spare() -> None:
+    global _spare
+    if _spare is not None:
+        _spare.close()
+        _spare = None
 
 
 class WorkerProcess:

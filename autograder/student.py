@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from autograder import worker as codec
-from autograder.sandbox import LIMITS, Limits, WorkerFault, WorkerProcess
+from autograder.sandbox import LIMITS, Limits, WorkerFault, WorkerProcess, new_worker
 
 
 class StudentError(Exception):
@@ -136,7 +136,7 @@ class Student:
             return self._worker
         self._generation += 1
         while True:
-            worker = WorkerProcess(self.limits)
+            worker = new_worker(self.limits)
             try:
                 self._load(worker)
                 self._worker = worker

@@ -44,7 +44,7 @@ def build_submission(directory: Path, assignment: str, overrides: dict[str, str]
 def read_sample(path: Path) -> tuple[dict[str, str], set[str], str]:
     """A sample wrong submission: '# replaces: X', '# loses: A B', '# mistake: ...' then code."""
     text = path.read_text()
-    header = dict(re.findall(r"^# (replaces|loses|mistake): (.*)$", text, re.M))
+    header = dict(re.findall(r"^# (replaces|loses|mistake):[ \t]*(.*)$", text, re.M))
     return {header["replaces"].strip(): text}, set(header["loses"].split()), header["mistake"].strip()
 
 

@@ -67,7 +67,7 @@ SAMPLE_FILES = sorted((SAMPLES / "01_corr2d").glob("*.py"))
 
 
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[p.stem for p in SAMPLE_FILES])
-def test_a_wrong_function_loses_its_own_items_only(sample, tmp_path, release_01, solved_01):
+def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, tmp_path, release_01, solved_01):
     overrides, loses, mistake = read_sample(sample)
     result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
     scores = item_scores(result)
@@ -77,7 +77,8 @@ def test_a_wrong_function_loses_its_own_items_only(sample, tmp_path, release_01,
         else:
             assert got == maximum, f"{mistake}: {item} lost points it earned"
     reasons = [e.output for e in result.entries if e.status == "failed"]
-    assert reasons and all(reasons), "every failed check says why"
+    assert all(reasons), "every failed check says why"
+    assert bool(reasons) == bool(loses)
 
 
 def test_a_forbidden_route_is_named_in_the_feedback(tmp_path, release_01):
