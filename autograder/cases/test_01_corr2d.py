@@ -4,13 +4,12 @@ Each case compares the student's function, run in the worker, with a trusted
 reference computed here, on inputs drawn at grade time.
 """
 
-import random
-
 import pytest
 import torch
 import torch.nn.functional as F
 
 from autograder import expect
+from autograder.cases.common import rng
 from autograder.expect import fail
 
 ASSIGNMENT = "01_corr2d"
@@ -46,11 +45,6 @@ def ref_learn_kernel(X, Y, kernel_size, lr=3e-2, steps=10, seed=0):
 
 
 # -- inputs ----------------------------------------------------------------------
-
-def rng():
-    """Fresh randomness at grade time: hidden inputs differ on every run."""
-    return random.Random()
-
 
 def shapes(count=25):
     """(H, W, h, w) with non-square, 1x1, full-size and thin kernels among them."""

@@ -8,8 +8,9 @@ from collections import defaultdict
 import pytest
 
 from autograder.grade import grade_notebook
+from autograder.notebook import read_release
 from autograder.report import results_json
-from tests.conftest import SAMPLES, SOLUTIONS, build_submission, read_sample
+from tests.conftest import ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
 
 
 def item_scores(result) -> dict[str, tuple[float, float]]:
@@ -21,55 +22,75 @@ def item_scores(result) -> dict[str, tuple[float, float]]:
     return {item: (round(s, 6), round(m, 6)) for item, (s, m) in totals.items()}
 
 
+ASSIGNMENT_IDS = sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*"))
+
+
 @pytest.fixture(scope="module")
-def solved_01(tmp_path_factory, release_01):
-    path = build_submission(tmp_path_factory.mktemp("solved"), "01_corr2d")
-    return grade_notebook(path, release_01)
+def solved(tmp_path_factory):
+    """Each assignment's release filled with the instructor's solution, graded once."""
+    cache = {}
+
+    def grade(assignment):
+        if assignment not in cache:
+            path = build_submission(tmp_path_factory.mktemp("solved"), assignment)
+            cache[assignment] = grade_notebook(path, read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb"))
+        return cache[assignment]
+    return grade
 
 
-def test_a_correct_submission_scores_full_marks(solved_01, release_01):
-    assert solved_01.max_score == pytest.approx(sum(release_01.item_points().values()))
-    failed = [(e.name, e.output) for e in solved_01.entries if e.status != "passed"]
+@pytest.fixture(scope="module")
+def solved_01(solved):
+    return solved("01_corr2d")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_a_correct_submission_scores_full_marks(solved, assignment):
+    result = solved(assignment)
+    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
+    assert result.max_score == pytest.approx(sum(release.item_points().values()))
+    failed = [(e.name, e.output) for e in result.entries if e.status != "passed"]
     assert not failed
-    assert solved_01.score == pytest.approx(solved_01.max_score)
-
-
-def test_the_instructor_solution_notebook_scores_full_marks(release_01):
-    result = grade_notebook(SOLUTIONS / "01_corr2d" / "01_corr2d.ipynb", release_01)
     assert result.score == pytest.approx(result.max_score)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_the_instructor_solution_notebook_scores_full_marks(assignment):
+    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
+    result = grade_notebook(SOLUTIONS / assignment / f"{assignment}.ipynb", release)
+    assert result.score == pytest.approx(result.max_score), [e.output for e in result.entries if e.output]
     assert not any("edited" in note for note in result.notes), result.notes
 
 
-def test_the_blank_release_scores_zero_without_crashing(release_01):
-    result = grade_notebook(release_01.path, release_01)
-    assert result.max_score == pytest.approx(sum(release_01.item_points().values()))
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_the_blank_release_scores_zero_without_crashing(assignment):
+    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
+    result = grade_notebook(release.path, release)
+    assert result.max_score == pytest.approx(sum(release.item_points().values()))
     assert result.score == 0
     assert all("NotImplementedError" in e.output for e in result.entries if e.max_score), \
         [e.output for e in result.entries]
 
 
-def test_every_item_has_public_and_hidden_cases(solved_01, release_01):
-    names = [e.name for e in solved_01.entries]
-    for item in release_01.item_points():
-        mine = [n for n in names if n.startswith(f"01_corr2d/{item}:")]
-        assert any("public checks" in n for n in mine), item
-        assert len([n for n in mine if "public checks" not in n]) >= 1, item
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_every_item_has_public_and_hidden_cases_and_public_weighs_a_quarter(solved, assignment):
+    result = solved(assignment)
+    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
+    for item, points in release.item_points().items():
+        mine = [e for e in result.entries if e.name.startswith(f"{assignment}/{item}:")]
+        public = [e for e in mine if "public checks" in e.name]
+        assert len(public) == 1 and len(mine) >= 2, item
+        assert public[0].max_score <= points / 4 + 1e-9, item
 
 
-def test_public_checks_carry_at_most_a_quarter_of_each_item(solved_01):
-    for item, (_, maximum) in item_scores(solved_01).items():
-        public = sum(e.max_score for e in solved_01.entries
-                     if e.name.startswith(f"01_corr2d/{item}: public"))
-        assert public <= maximum / 4 + 1e-9, item
+SAMPLE_FILES = sorted(SAMPLES.glob("*/*.py"))
 
 
-SAMPLE_FILES = sorted((SAMPLES / "01_corr2d").glob("*.py"))
-
-
-@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[p.stem for p in SAMPLE_FILES])
-def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, tmp_path, release_01, solved_01):
+@pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[f"{p.parent.name}/{p.stem}" for p in SAMPLE_FILES])
+def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, tmp_path):
+    assignment = sample.parent.name
+    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
     overrides, loses, mistake = read_sample(sample)
-    result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
+    result = grade_notebook(build_submission(tmp_path, assignment, overrides), release)
     scores = item_scores(result)
     for item, (got, maximum) in scores.items():
         if item in loses:

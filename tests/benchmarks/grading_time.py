@@ -10,6 +10,7 @@ temporary nbgrader course is built for it). Whole commands, as a user runs them.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -24,7 +25,9 @@ BIN = Path(sys.executable).parent
 
 def timed(command: list[str], cwd: Path) -> float:
     started = time.perf_counter()
-    run = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    # nbgrader runs `alembic` from PATH: put this environment's bin first.
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    run = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - started
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")

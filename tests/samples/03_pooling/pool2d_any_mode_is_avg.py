@@ -1,0 +1,17 @@
+# replaces: pool2d
+# loses: pool2d
+# mistake: treats every mode other than "max" as average pooling instead of raising ValueError
+import torch.nn.functional as F
+
+
+def pool2d(X, pool_size, mode="max", padding=0, stride=None):
+    k_h, k_w = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+    p_h, p_w = (padding, padding) if isinstance(padding, int) else padding
+    s_h, s_w = (k_h, k_w) if stride is None else ((stride, stride) if isinstance(stride, int) else stride)
+    if p_h > k_h // 2 or p_w > k_w // 2:
+        raise ValueError("padding over half the window")
+    Xp = F.pad(X, (p_w, p_w, p_h, p_h), value=float("-inf") if mode == "max" else 0.0)
+    H, W = (Xp.shape[0] - k_h) // s_h + 1, (Xp.shape[1] - k_w) // s_w + 1
+    stacked = torch.stack([Xp[a:a + s_h * (H - 1) + 1:s_h, b:b + s_w * (W - 1) + 1:s_w]
+                           for a in range(k_h) for b in range(k_w)])
+    return stacked.amax(0) if mode == "max" else stacked.mean(0)
