@@ -10,8 +10,10 @@ pipes, never over the worker's stdout, which goes to a capped log file.
 from __future__ import annotations
 
 import atexit
+import dataclasses
+import functools
+import json
 import os
-import resource
 import select
 import shutil
 import signal
@@ -36,7 +38,9 @@ class Limits:
     file_bytes: int = 64 << 20      # largest file (and stdout log) it may write
     open_files: int = 256
     address_space: int = 16 << 30   # virtual memory; torch reserves a few GiB
+    processes: int = 64             # RLIMIT_NPROC, when the worker runs as its own user
     call_seconds: float = 30.0      # default wall-clock deadline per request
+    start_seconds: float = 120.0    # for the worker to start (import torch) before any student code
     load_seconds: float = 60.0      # deadline for one notebook cell at load time
 
 
@@ -62,23 +66,82 @@ def _worker_environment(home: str) -> dict[str, str]:
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": home,
         "PYTHONDONTWRITEBYTECODE": "1",
+        # numpy's BLAS would start threads at import, and a threaded process
+        # cannot enter the nested user namespace that drops its capabilities.
+        "OPENBLAS_NUM_THREADS": "1",
     }
 
 
-def _limit_resources(limits: Limits) -> None:
-    """Runs in the child between fork and exec."""
-    def cap(kind: int, value: int) -> None:
-        soft, hard = resource.getrlimit(kind)
-        if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(kind, (value, value if hard == resource.RLIM_INFINITY else hard))
+REPOSITORY = WORKER_SCRIPT.parent.parent
+# What student code must not see: the judge, hidden cases, solutions, other
+# submissions and feedback, the tests, and .git (where a CI checkout keeps its token).
+HIDDEN = ("autograder", "solutions", "submitted", "autograded", "feedback", "tests", "gradebook", ".git")
+UNPRIVILEGED_UID = 65534  # nobody
 
-    cap(resource.RLIMIT_CORE, 0)
-    cap(resource.RLIMIT_CPU, limits.cpu_seconds)
-    cap(resource.RLIMIT_FSIZE, limits.file_bytes)
-    cap(resource.RLIMIT_NOFILE, limits.open_files)
-    cap(resource.RLIMIT_AS, limits.address_space)
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full file fails the write, not the worker
+
+@dataclasses.dataclass(frozen=True)
+class Isolation:
+    """How the worker is walled off on this machine (decided once per process)."""
+
+    prefix: tuple[str, ...] = ()     # command that starts the worker in its namespaces
+    mount_namespace: bool = False
+    user_namespace: bool = False
+    uid: int | None = None
+
+    def describe(self) -> str:
+        if not self.prefix:
+            return "no namespaces (unshare unavailable): limits, deadlines and an empty environment only"
+        parts = ["own network (no access)", "own process tree", "read-only filesystem, private /tmp",
+                 "judge, cases, solutions and .git hidden"]
+        parts.append(f"runs as uid {self.uid}" if self.uid is not None else "no capabilities (nested user namespace)")
+        return "; ".join(parts)
+
+
+NAMESPACES = ("--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc")
+
+
+@functools.cache
+def isolation() -> Isolation:
+    """The strongest isolation this machine allows: root namespaces, user namespaces, or none."""
+    unshare = shutil.which("unshare")
+    if unshare is None or os.environ.get("AUTOGRADER_NO_NAMESPACES"):
+        return Isolation()
+    if os.geteuid() == 0 and _runs([unshare, *NAMESPACES, "true"]):
+        if _python_is_world_readable():
+            return Isolation((unshare, *NAMESPACES), mount_namespace=True, uid=UNPRIVILEGED_UID)
+        # Python lives where an unprivileged user cannot read it (pyenv under /root):
+        # stay uid 0 but give up every capability in a nested user namespace.
+        return Isolation((unshare, *NAMESPACES), mount_namespace=True, user_namespace=True)
+    user = (unshare, "--user", "--map-root-user", *NAMESPACES)
+    if _runs([*user, "true"]):
+        return Isolation(user, mount_namespace=True, user_namespace=True)
+    return Isolation()
+
+
+def _python_is_world_readable() -> bool:
+    """Can an unprivileged user run this interpreter and import torch?"""
+    import stat
+
+    import numpy
+
+    for target in (Path(sys.executable).resolve(), Path(sys.base_prefix) / "lib", Path(numpy.__file__)):
+        for path in [target, *target.parents]:
+            mode = path.stat().st_mode
+            needed = stat.S_IXOTH if path.is_dir() else stat.S_IROTH
+            if not mode & needed:
+                return False
+    return True
+
+
+def _runs(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def hidden_directories() -> list[str]:
+    return [str(REPOSITORY / name) for name in HIDDEN if (REPOSITORY / name).is_dir()]
 
 
 _spare: WorkerProcess | None = None
@@ -127,10 +190,13 @@ class WorkerProcess:
         self.log_path = Path(self.home) / ".worker-output.log"
         request_read, self.request_write = os.pipe()
         self.reply_read, reply_write = os.pipe()
+        walls = isolation()
+        config = {"fd_in": request_read, "fd_out": reply_write, "limits": dataclasses.asdict(limits),
+                  "mount_namespace": walls.mount_namespace, "user_namespace": walls.user_namespace,
+                  "uid": walls.uid, "hide": hidden_directories()}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-X", "faulthandler", str(WORKER_SCRIPT),
-                 str(request_read), str(reply_write)],
+                [*walls.prefix, sys.executable, "-I", "-X", "faulthandler", str(WORKER_SCRIPT), json.dumps(config)],
                 pass_fds=(request_read, reply_write),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -138,7 +204,6 @@ class WorkerProcess:
                 cwd=self.home,
                 env=_worker_environment(self.home),
                 start_new_session=True,
-                preexec_fn=lambda: _limit_resources(limits),
             )
         os.close(request_read)
         os.close(reply_write)

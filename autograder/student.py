@@ -116,6 +116,7 @@ class Student:
         self.flags: dict[str, set[str]] = defaultdict(set)   # origin -> forbidden routes seen
         self.faults = 0
         self.last_mutated: list[str] = []   # arguments the last call modified ("0", "1", or a keyword)
+        self.in_force: list[str] = []       # the worker's own report of its confinement
         self._worker: WorkerProcess | None = None
         self._generation = 0
 
@@ -146,6 +147,11 @@ class Student:
                 self.load.errors[killed.cell] = killed.reason
 
     def _load(self, worker: WorkerProcess) -> None:
+        try:
+            reply, _ = worker.request({"op": "ping"}, [], self.limits.start_seconds)
+        except WorkerFault as fault:  # no student code has run yet: the judge's problem
+            raise RuntimeError(f"the worker did not start: {fault.reason}\n{fault.log_tail}") from None
+        self.in_force = reply.get("in_force", [])
         for cell in self.cells:
             if cell.name in self.load.skipped:
                 continue

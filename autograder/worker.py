@@ -197,6 +197,12 @@ class Worker:
         class Monitor(TorchDispatchMode):
             """Records forbidden aten operators run during a graded call."""
 
+            @classmethod
+            def _should_skip_dynamo(cls) -> bool:
+                # torch would wrap __torch_dispatch__ to keep torch.compile out, importing
+                # torch._dynamo (800 modules, seconds) on first use; nothing here compiles.
+                return False
+
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 name = str(func)
                 if FORBIDDEN_OP.search(name.removeprefix("aten.").split(".")[0]):
@@ -281,7 +287,7 @@ class Worker:
     def handle(self, header: dict, blobs: list[bytes], reply_blobs: list[bytes]) -> dict:
         op = header["op"]
         if op == "ping":
-            return {"ok": True}
+            return {"ok": True, "in_force": getattr(self, "in_force", [])}
         if op == "exec":
             return self.exec_cell(header["source"], header.get("name", "<cell>"))
         if op == "release":
@@ -384,12 +390,83 @@ def _describe(error: BaseException) -> dict:
     return {"type": type(error).__name__, "kinds": kinds, "message": message, "where": frames[-5:]}
 
 
+def confine(config: dict) -> list[str]:
+    """Lock this process in before any student code runs; return what is in force.
+
+    Inside the fresh mount namespace the sandbox started us in (when it could):
+    hide the directories the student must not see (hidden cases, solutions,
+    other submissions, .git with its tokens) under empty read-only tmpfs mounts,
+    give /tmp, /var/tmp and /dev/shm small private tmpfs mounts, and work in
+    /tmp/work. Then set the resource limits and, when we are root, become an
+    unprivileged user for good. Limits set here hold whatever launched us.
+    """
+    import resource
+    import subprocess
+
+    in_force = []
+    home = os.getcwd()
+    if config.get("mount_namespace"):
+        # Every existing mount read-only, then private writable tmpfs on top.
+        with open("/proc/self/mounts") as mounts:
+            targets = [line.split()[1] for line in mounts]
+        for target in targets:
+            if not target.startswith(("/proc", "/sys", "/dev")):
+                subprocess.run(["mount", "-o", "remount,bind,ro", target], capture_output=True)
+        for directory in config.get("hide", []):
+            if os.path.isdir(directory):
+                subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=4k,mode=0555", "tmpfs", directory],
+                               check=True, capture_output=True)
+        size = config["limits"]["file_bytes"] * 4
+        for directory in ("/tmp", "/var/tmp", "/dev/shm"):
+            if os.path.isdir(directory):
+                subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=1777", "tmpfs", directory],
+                               check=True, capture_output=True)
+        home = "/tmp/work"
+        os.makedirs(home, exist_ok=True)
+        in_force.append(f"hidden: {len(config.get('hide', []))} directories; private /tmp of {size >> 20} MiB")
+    limits = config["limits"]
+    for name, value in (("RLIMIT_CORE", 0), ("RLIMIT_CPU", limits["cpu_seconds"]),
+                        ("RLIMIT_FSIZE", limits["file_bytes"]), ("RLIMIT_NOFILE", limits["open_files"]),
+                        ("RLIMIT_AS", limits["address_space"])):
+        kind = getattr(resource, name)
+        _, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+    in_force.append("rlimits")
+    uid = config.get("uid")
+    if uid is not None and os.geteuid() == 0:
+        os.chown(home, uid, uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        in_force.append(f"uid {uid}")
+    elif config.get("user_namespace"):
+        # We are root only inside our own user namespace; a nested one without
+        # a mapping leaves no capability over the mounts set up above.
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:  # CLONE_NEWUSER
+            raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER) failed")
+        in_force.append("no capabilities (nested user namespace)")
+    os.chdir(home)
+    os.environ["HOME"] = os.environ["TMPDIR"] = os.environ["MPLCONFIGDIR"] = home
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full file fails the write, not the worker
+    return in_force
+
+
 def main() -> None:
-    fd_in, fd_out = int(sys.argv[1]), int(sys.argv[2])
+    config = json.loads(sys.argv[1])
+    fd_in, fd_out = config["fd_in"], config["fd_out"]
     # Student code must not reach the protocol pipes through stdin/stdout.
     os.set_inheritable(fd_in, False)
     os.set_inheritable(fd_out, False)
-    Worker(fd_in, fd_out).serve()
+    in_force = confine(config)
+    worker = Worker(fd_in, fd_out)
+    worker.in_force = in_force
+    worker.serve()
     os._exit(0)
 
 

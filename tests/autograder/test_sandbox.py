@@ -26,7 +26,7 @@ def test_the_worker_is_another_process_with_an_empty_environment(monkeypatch):
     assert pid != os.getpid()
     assert "CI" not in env and "GITHUB_TOKEN" not in env
     assert not any(name.startswith("GITHUB") for name in env)
-    assert cwd != os.getcwd() and "autograder-worker-" in cwd
+    assert cwd != os.getcwd() and ("autograder-worker-" in cwd or cwd == "/tmp/work")
 
 
 @pytest.mark.parametrize("source", ["import sys\nsys.exit(0)", "raise SystemExit(3)",
