@@ -109,6 +109,12 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True) -> Noteboo
         result.seconds = time.monotonic() - started
         return result
     result.notes.extend(submission.notes)
+    static, tampering = {}, []
+    for cell in submission.cells:
+        if not cell.trusted:
+            forbidden, tampered = rules.scan(cell.source)
+            static[cell.name] = [f"{what} in the source of cell {cell.name}" for what in forbidden]
+            tampering += [f"{what} in the source of cell {cell.name}" for what in tampered]
     try:
         with Student(submission.cells) as student:
             cases = judge.run_cases(release, student, hidden=hidden)
@@ -123,12 +129,15 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True) -> Noteboo
         result.seconds = time.monotonic() - started
         return result
     result.hidden = any(not case.public for case in cases)
-    result.entries = score(release, cases, routes)
+    result.entries = score(release, cases, routes, static, tampering)
     result.seconds = time.monotonic() - started
     return result
 
 
-def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set[str]]) -> list[Entry]:
+def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set[str]],
+          static: dict[str, list[str]] | None = None, tampering: list[str] | None = None) -> list[Entry]:
+    """Entries per case; the from-scratch rule zeroes an item, tampering the whole notebook."""
+    static, tampering = static or {}, tampering or []
     entries = []
     for item, points in release.item_points().items():
         item_id = f"{release.assignment}/{item}"
@@ -142,7 +151,7 @@ def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set
                 worth = points * share * case.weight / total_weight
                 item_entries.append(Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0,
                                           worth, case.output))
-        broken = rules.violations(item_id, routes.get(item, set()))
+        broken = rules.violations(item_id, routes.get(item, set())) + static.get(item, [])
         if broken:
             for entry in item_entries:
                 entry.score = 0.0
@@ -153,6 +162,14 @@ def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set
                 "This item scores 0: it used " + ", ".join(broken) +
                 ". Build it from indexing, slicing, sums, einsum or matmul instead.", failed=True))
         entries.extend(item_entries)
+    if tampering:
+        for entry in entries:
+            entry.score = 0.0
+        entries.append(Entry(
+            f"{release.assignment}: grader tampering", 0.0, 0.0,
+            "The whole notebook scores 0: its solution cells reach into the grader's machinery (" +
+            ", ".join(tampering) + "). No exercise of this course needs these; ask your instructor "
+            "if you think this is a mistake.", failed=True))
     return entries
 
 

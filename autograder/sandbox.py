@@ -50,10 +50,11 @@ LIMITS = Limits()
 class WorkerFault(Exception):
     """The worker died or missed its deadline; it has been killed."""
 
-    def __init__(self, reason: str, log_tail: str = "") -> None:
+    def __init__(self, reason: str, log_tail: str = "", timed_out: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.log_tail = log_tail
+        self.timed_out = timed_out
 
 
 def _worker_environment(home: str) -> dict[str, str]:
@@ -217,7 +218,7 @@ class WorkerProcess:
             self._send(header, blobs, deadline)
             return self._receive(deadline)
         except TimeoutError:
-            raise self._fault(f"no answer within {seconds:g} s (wall clock)") from None
+            raise self._fault(f"no answer within {seconds:g} s (wall clock)", timed_out=True) from None
         except (EOFError, BrokenPipeError, OSError, ValueError) as error:
             self.process_wait(1.0)
             raise self._fault(self._death_reason(error)) from None
@@ -277,10 +278,10 @@ class WorkerProcess:
             return f"the worker was ended by {name}{hint}"
         return f"the worker exited with status {code} (sys.exit or os._exit in your code?)"
 
-    def _fault(self, reason: str) -> WorkerFault:
+    def _fault(self, reason: str, timed_out: bool = False) -> WorkerFault:
         tail = self.log_tail()
         self.close()
-        return WorkerFault(reason, tail)
+        return WorkerFault(reason, tail, timed_out)
 
     def log_tail(self) -> str:
         try:

@@ -18,6 +18,8 @@ import torch
 from autograder import worker as codec
 from autograder.sandbox import LIMITS, Limits, WorkerFault, WorkerProcess, new_worker
 
+MAX_TIMEOUTS = 2   # after this many, calls of the same function fail at once: grading stays fast
+
 
 class StudentError(Exception):
     """A call into student code failed: it raised, timed out or killed the worker.
@@ -58,6 +60,7 @@ class Cell:
 
     name: str
     source: str
+    trusted: bool = False   # course code from the release (setup cells), not the student's
 
 
 @dataclass
@@ -115,6 +118,7 @@ class Student:
         self.load = LoadReport()
         self.flags: dict[str, set[str]] = defaultdict(set)   # origin -> forbidden routes seen
         self.faults = 0
+        self.timeouts: dict[str, int] = defaultdict(int)   # origin -> calls that ran out of time
         self.last_mutated: list[str] = []   # arguments the last call modified ("0", "1", or a keyword)
         self.in_force: list[str] = []       # the worker's own report of its confinement
         self._worker: WorkerProcess | None = None
@@ -193,6 +197,8 @@ class Student:
 
     def _request(self, op: str, target: Any, args: tuple, kwargs: dict, *, origin: str,
                  label: str, timeout: float | None = None, **extra: Any) -> Any:
+        if self.timeouts[origin] >= MAX_TIMEOUTS:
+            raise StudentError(f"{label}: not run, {origin} already ran out of time {MAX_TIMEOUTS} times")
         if isinstance(target, RemoteObject) and target._generation != self._generation:
             raise StudentError(f"{label}: the object was lost when an earlier call crashed the worker")
         worker = self._ensure_worker()
@@ -210,6 +216,7 @@ class Student:
             reply, reply_blobs = worker.request(header, blobs, timeout or self.limits.call_seconds)
         except WorkerFault as fault:
             self.faults += 1
+            self.timeouts[origin] += fault.timed_out
             self._worker = None
             tail = f"\nlast output of the worker:\n{fault.log_tail.strip()[-800:]}" if fault.log_tail.strip() else ""
             raise StudentError(f"{label}: {fault.reason}{tail}") from None

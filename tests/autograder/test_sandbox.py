@@ -101,3 +101,14 @@ def test_forbidden_routes_are_seen_whatever_the_alias():
         student.d(torch.randn(1, 1, 2, 2))
     assert any(route.startswith("aten.max_pool2d") for route in student.flags["c"])
     assert any(route.startswith("aten.convolution") for route in student.flags["d"])
+
+
+def test_a_function_that_keeps_hanging_is_not_waited_for_again():
+    cell = Cell("slow", "def slow():\n    while True:\n        pass\n")
+    with Student([cell, PROBE], FAST) as student:
+        for _ in range(2):
+            with pytest.raises(StudentError, match="no answer within"):
+                student.slow()
+        with pytest.raises(StudentError, match="already ran out of time 2 times"):
+            student.slow()
+        assert student.add(1, 2) == 3

@@ -1,5 +1,5 @@
 # replaces: corr2d_multi_in
-# loses: corr2d_multi_in
+# loses: corr2d_multi_in corr2d_multi_in_out
 # mistake: averages the per-channel results instead of summing them
 def corr2d_multi_in(X, K):
     if X.shape[0] != K.shape[0]:

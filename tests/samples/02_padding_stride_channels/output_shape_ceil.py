@@ -1,5 +1,5 @@
 # replaces: output_shape
-# loses: output_shape
+# loses: output_shape corr2d_ps
 # mistake: rounds up (ceil) where the window must fit: floor((n + 2p - k) / s) + 1
 import math
 

@@ -1,5 +1,5 @@
 # replaces: output_shape
-# loses: output_shape
+# loses: output_shape corr2d_ps
 # mistake: treats padding as the total over both sides (n + p - k) instead of per side (n + 2p - k)
 def output_shape(input_hw, kernel_hw, padding=0, stride=1):
     pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
