@@ -145,12 +145,19 @@ def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set
         public = [c for c in mine if c.public]
         hidden = [c for c in mine if not c.public]
         item_entries = []
+        # Public checks are a sample of the hidden ones: answers written for their
+        # visible inputs alone (and nothing else right) earn nothing.
+        earned_hidden = not hidden or any(case.passed for case in hidden)
         for group, share in ((public, PUBLIC_SHARE), (hidden, 1 - PUBLIC_SHARE)):
             total_weight = sum(c.weight for c in group) or 1.0
             for case in group:
                 worth = points * share * case.weight / total_weight
-                item_entries.append(Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0,
-                                          worth, case.output))
+                entry = Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0, worth, case.output)
+                if case.public and case.passed and not earned_hidden:
+                    entry.score = 0.0
+                    entry.output = ("the public checks pass, but no hidden check does: public points count "
+                                    "only with at least one hidden check passed")
+                item_entries.append(entry)
         broken = rules.violations(item_id, routes.get(item, set())) + static.get(item, [])
         if broken:
             for entry in item_entries:

@@ -9,6 +9,7 @@ what was called with what, and what went wrong.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,6 +213,7 @@ class Student:
         if "dout" in extra:
             header["dout"] = codec.encode(extra.pop("dout"), blobs)
         header.update(extra)
+        header["nonce"] = nonce = secrets.token_hex(8)
         try:
             reply, reply_blobs = worker.request(header, blobs, timeout or self.limits.call_seconds)
         except WorkerFault as fault:
@@ -220,6 +222,10 @@ class Student:
             self._worker = None
             tail = f"\nlast output of the worker:\n{fault.log_tail.strip()[-800:]}" if fault.log_tail.strip() else ""
             raise StudentError(f"{label}: {fault.reason}{tail}") from None
+        if reply.get("nonce") != nonce:  # a forged or stale reply: start afresh
+            self._drop_worker()
+            raise StudentError(f"{label}: the worker's reply was not the answer to this call "
+                               "(something wrote into the grader's pipe)")
         self.flags[origin].update(reply.get("flags", []))
         self.last_mutated = [str(k) for k in reply.get("mutated", [])]
         if not reply.get("ok"):
@@ -230,7 +236,13 @@ class Student:
             return codec.decode(reply["value"], reply_blobs,
                                 resolve=lambda data: RemoteObject(self, data, origin))
         except Exception as error:  # noqa: BLE001 - malformed reply from a hostile worker
+            self._drop_worker()
             raise StudentError(f"{label}: the reply could not be read ({error})") from None
+
+    def _drop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
 
 
 class _CellKilledWorker(Exception):

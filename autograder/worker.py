@@ -278,11 +278,13 @@ class Worker:
                 reply_blobs = []
                 reply = {"ok": False, "error": _describe(error)}
             reply["flags"] = sorted(set(self.flags))
+            reply["nonce"] = header.get("nonce")
             self.flags.clear()
             try:
                 write_message(self.fd_out, reply, reply_blobs)
             except TypeError as error:
-                write_message(self.fd_out, {"ok": False, "error": _describe(error), "flags": []}, [])
+                write_message(self.fd_out, {"ok": False, "error": _describe(error), "flags": reply["flags"],
+                                            "nonce": reply["nonce"]}, [])
 
     def handle(self, header: dict, blobs: list[bytes], reply_blobs: list[bytes]) -> dict:
         op = header["op"]

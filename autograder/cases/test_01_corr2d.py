@@ -127,7 +127,9 @@ def test_corr2d_gradients_flow(student):
 
 @item("corr2d")
 def test_corr2d_impossible_sizes(student):
-    """A kernel larger than the input raises ValueError"""
+    """A kernel larger than the input raises ValueError (and one that fits does not)"""
+    X, K = torch.randn(4, 5), torch.randn(2, 2)
+    expect.close("corr2d(X 4x5, K 2x2)", student.corr2d(X, K), ref_corr2d(X, K))
     for X_shape, K_shape in [((3, 3), (4, 2)), ((5, 2), (1, 3)), ((2, 2), (3, 3))]:
         X, K = torch.randn(*X_shape), torch.randn(*K_shape)
         expect.raises(f"corr2d(X {X_shape}, K {K_shape})", lambda X=X, K=K: student.corr2d(X, K))
@@ -242,5 +244,7 @@ def test_receptive_field_stacks(student):
 
 @item("receptive_field")
 def test_receptive_field_mismatched_lengths(student):
-    """Kernel and stride lists of different lengths raise ValueError"""
+    """Kernel and stride lists of different lengths raise ValueError (and equal lengths do not)"""
+    expect.equal("receptive_field([3, 3], strides=[2, 1])", student.receptive_field([3, 3], [2, 1]),
+                 ref_receptive_field([3, 3], [2, 1]))
     expect.raises("receptive_field([3, 3], strides=[2])", lambda: student.receptive_field([3, 3], [2]))

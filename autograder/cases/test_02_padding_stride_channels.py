@@ -58,7 +58,8 @@ def test_output_shape_defaults_and_int_kernel(student):
 
 @item("output_shape")
 def test_output_shape_impossible(student):
-    """A kernel larger than the padded input raises ValueError"""
+    """A kernel larger than the padded input raises ValueError (and one that fits does not)"""
+    int_pair("output_shape((5, 4), (5, 1), 0, 1)", student.output_shape((5, 4), (5, 1), 0, 1), (1, 4))
     for args in [((3, 3), (4, 1), 0, 1), ((5, 2), (3, 5), (0, 1), 1), ((2, 2), (5, 5), 1, 2)]:
         expect.raises(f"output_shape{args}", lambda args=args: student.output_shape(*args))
 
@@ -96,7 +97,9 @@ def test_pad2d_gradients(student):
 
 @item("pad2d")
 def test_pad2d_bad_input(student):
-    """Negative padding or a 1-D tensor raises ValueError"""
+    """Negative padding or a 1-D tensor raises ValueError (and valid input does not)"""
+    X = torch.randn(3, 2)
+    expect.close("pad2d(X (3, 2), 1)", student.pad2d(X, 1), F.pad(X, (1, 1, 1, 1)))
     expect.raises("pad2d(X (3, 3), -1)", lambda: student.pad2d(torch.ones(3, 3), -1))
     expect.raises("pad2d(X (5,), 1)", lambda: student.pad2d(torch.ones(5), 1))
 
@@ -134,8 +137,10 @@ def test_corr2d_ps_gradients(student):
 
 @item("corr2d_ps")
 def test_corr2d_ps_impossible(student):
-    """A kernel that does not fit the padded input raises ValueError"""
-    X, K = torch.randn(2, 2), torch.randn(5, 1)
+    """A kernel that does not fit the padded input raises ValueError (and one that just fits does not)"""
+    X, K = torch.randn(2, 2), torch.randn(4, 1)
+    expect.close("corr2d_ps(X 2x2, K 4x1, padding=1)", student.corr2d_ps(X, K, padding=1), ref_conv(X, K, 1))
+    K = torch.randn(5, 1)
     expect.raises("corr2d_ps(X 2x2, K 5x1, padding=1)", lambda: student.corr2d_ps(X, K, padding=1))
 
 
