@@ -88,6 +88,10 @@ def find_notebooks(path: Path, releases: dict[str, Release]) -> list[tuple[Path,
     if path.name in releases:
         return [(path / f"{path.name}.ipynb", path.name)]
     found = [(path / name / f"{name}.ipynb", name) for name in releases if (path / name).is_dir()]
+    if not found:  # nbgrader's submitted/<student>/<assignment>/<assignment>.ipynb, at any depth
+        found = sorted((notebook, notebook.stem) for notebook in path.rglob("*.ipynb")
+                       if notebook.stem in releases and notebook.parent.name == notebook.stem
+                       and ".ipynb_checkpoints" not in notebook.parts)
     if not found:
         raise UsageError(f"{path}: holds no assignment folder ({', '.join(releases)})")
     return found

@@ -432,7 +432,10 @@ def confine(config: dict) -> list[str]:
                         ("RLIMIT_AS", limits["address_space"])):
         kind = getattr(resource, name)
         _, hard = resource.getrlimit(kind)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        if value == resource.RLIM_INFINITY:
+            value = hard
+        elif hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
         resource.setrlimit(kind, (value, value))
     in_force.append("rlimits")
     uid = config.get("uid")

@@ -39,3 +39,15 @@ def test_inside_github_actions_it_writes_a_job_summary(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "::notice title=Autograder::Points 0/" in run.stdout
     assert "| 01_corr2d/" in summary.read_text()
+
+
+def test_nbgrader_submission_folders_are_found_at_any_depth(tmp_path):
+    from tests.conftest import build_submission
+
+    for student in ("alice", "bob"):
+        build_submission(tmp_path / "submitted" / student, "01_corr2d", solved=False)
+    out = tmp_path / "results.json"
+    run = run_cli(str(tmp_path / "submitted"), "--json", str(out), cwd=ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    data = json.loads(out.read_text())
+    assert data["max_score"] == 22 and "alice" in data["output"] and "bob" in data["output"]
