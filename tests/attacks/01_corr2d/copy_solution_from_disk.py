@@ -1,5 +1,6 @@
 # replaces: corr2d
 # tactic: load the instructor's solution notebook from disk and run its code
+# needs: namespaces
 import glob
 import json
 

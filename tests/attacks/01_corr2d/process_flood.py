@@ -1,5 +1,6 @@
 # replaces: corr2d
 # tactic: start many long-lived processes, some in their own session, so that they outlive the worker
+# needs: namespaces
 import os
 import subprocess
 

@@ -1,5 +1,6 @@
 # replaces: corr2d
 # tactic: read the hidden cases and the solutions from disk and put them in the feedback
+# needs: namespaces
 import os
 import sys
 
