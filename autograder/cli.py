@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def grade(args: argparse.Namespace) -> int:
+    sandbox.course_roots.add(args.release.resolve().parent)
     # The first worker imports torch while this process imports torch, nbformat and pytest.
     sandbox.prestart()
     from autograder import report

@@ -159,8 +159,13 @@ def _cuda_present() -> bool:
     return torch.cuda.is_available()
 
 
+# Course folders whose HIDDEN entries the worker must not see: this package's
+# repository, and the one holding the release being graded (the CLI adds it).
+course_roots: set[Path] = {REPOSITORY}
+
+
 def hidden_directories() -> list[str]:
-    return [str(REPOSITORY / name) for name in HIDDEN if (REPOSITORY / name).is_dir()]
+    return sorted({str(root / name) for root in course_roots for name in HIDDEN if (root / name).is_dir()})
 
 
 _spare: WorkerProcess | None = None
