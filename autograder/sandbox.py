@@ -93,7 +93,7 @@ class Isolation:
     def describe(self) -> str:
         if not self.prefix:
             return "no namespaces (unshare unavailable): limits, deadlines and an empty environment only"
-        parts = ["own network (no access)", "own process tree", "read-only filesystem, private /tmp",
+        parts = ["own network (no access)", "own process tree", "read-only filesystem, private working directory",
                  "judge, cases, solutions and .git hidden"]
         parts.append(f"runs as uid {self.uid}" if self.uid is not None else "no capabilities (nested user namespace)")
         return "; ".join(parts)

@@ -418,14 +418,16 @@ def confine(config: dict) -> list[str]:
             if os.path.isdir(directory):
                 subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=4k,mode=0555", "tmpfs", directory],
                                check=True, capture_output=True)
+        # Writable: only a small private tmpfs on the working directory (and on
+        # /dev/shm, which the read-only pass leaves alone). /tmp itself stays as it
+        # was, read-only: the interpreter or the course may live below it.
         size = config["limits"]["file_bytes"] * 4
-        for directory in ("/tmp", "/var/tmp", "/dev/shm"):
+        for directory in ("/dev/shm", home):
             if os.path.isdir(directory):
                 subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=1777", "tmpfs", directory],
                                check=True, capture_output=True)
-        home = "/tmp/work"
-        os.makedirs(home, exist_ok=True)
-        in_force.append(f"hidden: {len(config.get('hide', []))} directories; private /tmp of {size >> 20} MiB")
+        in_force.append(f"hidden: {len(config.get('hide', []))} directories; read-only filesystem; "
+                        f"private {size >> 20} MiB working directory")
     limits = config["limits"]
     for name, value in (("RLIMIT_CORE", 0), ("RLIMIT_CPU", limits["cpu_seconds"]),
                         ("RLIMIT_FSIZE", limits["file_bytes"]), ("RLIMIT_NOFILE", limits["open_files"]),
