@@ -5,7 +5,7 @@ import os
 import sys
 
 found = []
-for entry in sys.path + [os.getcwd(), "/work/main"]:
+for entry in sys.path + [os.getcwd()]:
     parts = entry.split(os.sep)
     for depth in range(len(parts), 0, -1):
         root = os.sep.join(parts[:depth]) or os.sep
