@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from autograder.student import describe
+from autograder.values import describe
 
 
 class CaseFailure(AssertionError):
@@ -61,6 +61,13 @@ def equal(call: str, actual: Any, expected: Any) -> None:
     if type(actual) is not type(expected) or actual != expected:
         fail(f"{call} returned {actual!r} ({type(actual).__name__}); that is not the right answer"
              f" (expected a {type(expected).__name__})")
+
+
+def unchanged(record, hint: str = "") -> None:
+    """Fail if the recorded call modified any of its arguments in place."""
+    if record.mutated:
+        names = ", ".join(f"argument {key}" if key.isdigit() else key for key in record.mutated)
+        fail(f"{record.label} modified its input ({names}) in place{hint}")
 
 
 def raises(call: str, student_call, error_type: str = "ValueError") -> None:

@@ -1,10 +1,11 @@
-"""Grade notebooks: find them, run the judge on each, turn outcomes into scores.
+"""Grade notebooks: find them, run the judge on each, turn its judgement into scores.
 
 Scoring of one item worth ``P`` points (the nbgrader points of its test cell):
-the public checks carry ``PUBLIC_SHARE * P``, the hidden cases the rest, split
-by their weights. Where the hidden cases are not installed (the student
-template), the item's maximum is the public share alone. A route that breaks the
-from-scratch rule scores the whole item 0.
+the public checks carry the assignment's public share of ``P`` (a quarter), the
+hidden cases the rest, split by their weights. Where the hidden cases are not
+installed (the student template), the item's maximum is the public share alone.
+A route that breaks the from-scratch rule scores the whole item 0; reaching for
+the grader's machinery scores the notebook 0.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import judge, rules
+from autograder.items import PUBLIC_SHARE
 from autograder.notebook import NotebookError, Release, read_release, read_submission
-from autograder.student import Student
-
-PUBLIC_SHARE = 0.25
+from autograder.records import Route
 
 
 @dataclass
@@ -28,7 +28,6 @@ class Entry:
     score: float
     max_score: float
     output: str = ""
-    visibility: str = "visible"
     failed: bool = False     # a 0-point entry that still reports a failure (a rule broken)
 
     @property
@@ -45,6 +44,7 @@ class NotebookResult:
     manual: list[dict] = field(default_factory=list)
     hidden: bool = True
     seconds: float = 0.0
+    isolation: str = ""
     internal_error: str = ""
 
     @property
@@ -104,65 +104,80 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True) -> Noteboo
     result = NotebookResult(str(path), release.assignment)
     result.manual = [{"name": f"{release.assignment}/{m.grade_id}: written answer", "max_score": m.points}
                      for m in release.manual]
+    has_cases = hidden and judge.cases_file(release.assignment).exists()
     try:
         submission = read_submission(path, release)
     except NotebookError as error:
         result.notes.append(f"Could not read the notebook: {error}")
-        result.hidden = hidden and judge.cases_file(release.assignment).exists()
-        result.entries = _zero_entries(release, str(error), result.hidden)
+        result.hidden = has_cases
+        result.entries = _zero_entries(release, str(error), has_cases)
         result.seconds = time.monotonic() - started
         return result
     result.notes.extend(submission.notes)
-    static, tampering = {}, []
+    static, tampering = [], []
     for cell in submission.cells:
         if not cell.trusted:
-            forbidden, tampered = rules.scan(cell.source)
-            static[cell.name] = [f"{what} in the source of cell {cell.name}" for what in forbidden]
-            tampering += [f"{what} in the source of cell {cell.name}" for what in tampered]
+            forbidden, tampered = rules.scan(cell.source, cell.name)
+            static += forbidden
+            tampering += tampered
     try:
-        with Student(submission.cells) as student:
-            cases = judge.run_cases(release, student, hidden=hidden)
-            for cell, message in student.load.errors.items():
-                result.notes.append(f"Cell '{cell}' raised an error when run: {message}")
-            routes = dict(student.flags)
+        judgement = judge.judge(release, submission.cells, hidden=hidden)
     except Exception as error:  # noqa: BLE001 - keep the score's denominator, report, go on
         result.internal_error = f"{type(error).__name__}: {error}"
         result.notes.append(f"Internal error of the autograder; nothing was graded: {result.internal_error}")
-        result.hidden = hidden and judge.cases_file(release.assignment).exists()
-        result.entries = _zero_entries(release, "internal error of the autograder", result.hidden)
+        result.hidden = has_cases
+        result.entries = _zero_entries(release, "internal error of the autograder", has_cases)
         result.seconds = time.monotonic() - started
         return result
-    result.hidden = any(not case.public for case in cases)
-    result.entries = score(release, cases, routes, static, tampering)
+    for cell, message in judgement.load.errors.items():
+        result.notes.append(f"Cell '{cell}' raised an error when run: {message}")
+    result.isolation = judgement.isolation
+    result.hidden = any(not case.public for case in judgement.cases)
+    result.entries, warnings = score(release, judgement, static, tampering)
+    result.notes.extend(warnings)
     result.seconds = time.monotonic() - started
     return result
 
 
-def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set[str]],
-          static: dict[str, list[str]] | None = None, tampering: list[str] | None = None) -> list[Entry]:
-    """Entries per case; the from-scratch rule zeroes an item, tampering the whole notebook."""
-    static, tampering = static or {}, tampering or []
-    entries = []
+def score(release: Release, judgement: judge.Judgement, static: list[Route] = (),
+          tampering: list[Route] = ()) -> tuple[list[Entry], list[str]]:
+    """Entries per case, and notes; the from-scratch rule zeroes an item, tampering the whole notebook.
+
+    Without the assignment's declaration (the hidden cases are not installed),
+    its rule exceptions are unknown: routes seen at run time are then reported
+    as notes, and only what the static scan finds scores an item 0.
+    """
+    declared = judgement.declaration
+    share = declared.public_share if declared else PUBLIC_SHARE
+    entries, notes = [], []
     for item, points in release.item_points().items():
         item_id = f"{release.assignment}/{item}"
-        mine = [c for c in cases if c.item == item]
+        mine = [c for c in judgement.cases if c.item == item]
         public = [c for c in mine if c.public]
         hidden = [c for c in mine if not c.public]
         item_entries = []
         # Public checks are a sample of the hidden ones: answers written for their
         # visible inputs alone (and nothing else right) earn nothing.
         earned_hidden = not hidden or any(case.passed for case in hidden)
-        for group, share in ((public, PUBLIC_SHARE), (hidden, 1 - PUBLIC_SHARE)):
+        for group, group_share in ((public, share), (hidden, 1 - share)):
             total_weight = sum(c.weight for c in group) or 1.0
             for case in group:
-                worth = points * share * case.weight / total_weight
+                worth = points * group_share * case.weight / total_weight
                 entry = Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0, worth, case.output)
                 if case.public and case.passed and not earned_hidden:
                     entry.score = 0.0
                     entry.output = ("the public checks pass, but no hidden check does: public points count "
                                     "only with at least one hidden check passed")
                 item_entries.append(entry)
-        broken = rules.violations(item_id, routes.get(item, set())) + static.get(item, [])
+        run_routes = {route for call in judgement.calls if call.function == item for route in call.routes}
+        cell_routes = [route for route in static if route.cell == item]
+        rule = declared.rule(item) if declared else rules.ItemRule()
+        broken = rules.violations(rule, cell_routes + (sorted(run_routes) if declared else []))
+        if not declared:
+            unsure = rules.violations(rule, run_routes)
+            if unsure:
+                notes.append(f"{item_id} took {', '.join(map(str, unsure))}: the instructor's grading scores it 0 "
+                             "unless this item allows it")
         if broken:
             for entry in item_entries:
                 entry.score = 0.0
@@ -170,7 +185,7 @@ def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set
                     f"scored 0: {item_id} breaks the from-scratch rule (see that entry)"
             item_entries.append(Entry(
                 f"{item_id}: from-scratch rule", 0.0, 0.0,
-                "This item scores 0: it used " + ", ".join(broken) +
+                "This item scores 0: it used " + ", ".join(map(str, broken)) +
                 ". Build it from indexing, slicing, sums, einsum or matmul instead.", failed=True))
         entries.extend(item_entries)
     if tampering:
@@ -179,9 +194,10 @@ def score(release: Release, cases: list[judge.CaseResult], routes: dict[str, set
         entries.append(Entry(
             f"{release.assignment}: grader tampering", 0.0, 0.0,
             "The whole notebook scores 0: its solution cells reach into the grader's machinery (" +
-            ", ".join(tampering) + "). No exercise of this course needs these; ask your instructor "
-            "if you think this is a mistake.", failed=True))
-    return entries
+            ", ".join(f"{route.what}, line {route.line} in the source of cell {route.cell}" for route in tampering)
+            + "). No exercise of this course needs these; ask your instructor if you think this is a mistake.",
+            failed=True))
+    return entries, notes
 
 
 def _zero_entries(release: Release, reason: str, hidden: bool) -> list[Entry]:

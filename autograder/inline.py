@@ -8,65 +8,62 @@ The instructor's source notebooks end each test cell with::
     ### END HIDDEN TESTS
 
 so nbgrader's own autograding runs the very cases ``python -m autograder`` runs,
-here in the notebook's kernel. This path has nbgrader's trust model (student code
-and checks share a process) and does not enforce the from-scratch rule; the
-sandboxed ``python -m autograder grade`` is the one to trust.
+here in the notebook's kernel, through :class:`LocalStudent`: the same protocol
+as the sandboxed proxy, with the same helpers for describing calls, naming
+types and telling which arguments a call modified. This path has nbgrader's
+trust model (student code and checks share a process) and does not enforce
+the from-scratch rule; the sandboxed ``python -m autograder grade`` is the one
+to trust.
 """
 
 from __future__ import annotations
 
-import copy
+import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from autograder import judge
+from autograder import judge, values
 from autograder.notebook import Release
-from autograder.student import StudentError, describe_call
+from autograder.records import CallRecord
+from autograder.student import StudentBase
 
 
-class LocalStudent:
-    """The Student API over a live namespace: same calls, no process boundary."""
-
-    type_names = staticmethod(lambda obj: tuple(f"{c.__module__}.{c.__qualname__}" for c in type(obj).__mro__))
+class LocalStudent(StudentBase):
+    """The judge's view of a live notebook namespace: same calls, no process boundary."""
 
     def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__()
         self.namespace = namespace
-        self.last_mutated: list[str] = []
 
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+    def _invoke(self, op: str, target: Any, args: tuple, kwargs: dict, *, origin: str,
+                timeout: float | None = None, **extra: Any) -> CallRecord:
+        import torch
 
-    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        label = describe_call(name, args, kwargs)
-        if name not in self.namespace:
-            raise StudentError(f"{label} raised NameError: name {name!r} is not defined", ("NameError",))
-        before = copy.deepcopy((args, kwargs))
+        label = values.describe_call(origin, args, kwargs)
+        if target not in self.namespace:
+            return self._keep(CallRecord(origin, label, error=f"{label} raised NameError: name {target!r} is "
+                                                               "not defined by your notebook"), ("NameError",))
+        function = self.namespace[target]
+        if op == "grad":
+            args = tuple(a.detach().clone().requires_grad_(True) if i in extra["wrt"] else a
+                         for i, a in enumerate(args))
+        before = values.snapshot(args, kwargs)
+        started = time.perf_counter()
         try:
-            value = self.namespace[name](*args, **kwargs)
+            value = function(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - report, never crash the check
-            kinds = tuple(c.__name__ for c in type(error).__mro__ if c.__module__ == "builtins")
-            raise StudentError(f"{label} raised {type(error).__name__}: {error}", kinds) from None
-        self.last_mutated = [str(i) for i, (a, b) in enumerate(zip(args, before[0]))
-                             if isinstance(a, torch.Tensor) and not _same(a, b)]
-        return value
-
-    def grad(self, name: str, args: tuple, wrt: tuple[int, ...], dout: torch.Tensor,
-             timeout: float | None = None, **kwargs: Any):
-        args = tuple(a.detach().clone().requires_grad_(True) if i in wrt else a for i, a in enumerate(args))
-        out = self.call(name, *args, **kwargs)
-        if not isinstance(out, torch.Tensor) or out.grad_fn is None:
-            return out, None
-        grads = torch.autograd.grad(out, [args[i] for i in wrt], dout.to(out.dtype), allow_unused=True)
-        return out.detach(), grads
-
-
-def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and bool(((a == b) | (a.isnan() & b.isnan())).all()
-                                       if a.is_floating_point() else (a == b).all())
+            return self._keep(CallRecord(origin, label, seconds=time.perf_counter() - started,
+                                         error=f"{label} raised {type(error).__name__}: {error}"),
+                              values.exception_kinds(error))
+        seconds = time.perf_counter() - started
+        if op == "grad":
+            grads = None
+            if isinstance(value, torch.Tensor) and value.grad_fn is not None:
+                grads = torch.autograd.grad(value, [args[i] for i in extra["wrt"]], extra["dout"].to(value.dtype),
+                                            allow_unused=True)
+                value = value.detach()
+            value = (value, grads)
+        return self._keep(CallRecord(origin, label, value, values.mutated(before, args, kwargs), (), seconds))
 
 
 def run_hidden(item_id: str, namespace: dict[str, Any]) -> None:

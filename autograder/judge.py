@@ -6,15 +6,20 @@ files and without auto-loaded plugins, on two kinds of case:
 * the *public checks*: the test cells of the release notebook, executed here
   with the student's names bound to remote proxies (see ``public_checks.py``);
 * the *hidden cases*: ``autograder/cases/test_<assignment>.py``, absent from the
-  student template.
+  student template, which also declares the assignment's items and rule
+  exceptions (``autograder.items.Assignment``).
 
-Each case is tagged ``@pytest.mark.item("<name>")``; its outcome is collected by
-the hooks below, and a case that reports nothing counts as failed.
+Each case is tagged with its item (``@item("corr2d")``); its outcome is
+collected by the hooks below, and a case that reports nothing counts as failed.
+:func:`judge` runs one submission in a worker and hands back a
+:class:`Judgement`: the cases' outcomes and the record of every call made.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import io
 import os
 import traceback
@@ -23,9 +28,13 @@ from pathlib import Path
 
 import pytest
 
+from autograder import confine
 from autograder.expect import CaseFailure
-from autograder.notebook import Release
-from autograder.student import StudentError
+from autograder.items import Assignment
+from autograder.notebook import Cell, Release
+from autograder.records import CallRecord, LoadReport
+from autograder.sandbox import Limits
+from autograder.student import Student, StudentError
 
 PACKAGE = Path(__file__).resolve().parent
 CASES = PACKAGE / "cases"
@@ -41,11 +50,45 @@ class CaseResult:
     weight: float
     passed: bool = False
     output: str = "the case reported no result"
-    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Everything the judge learnt about one submission; grading reads only this."""
+
+    cases: list[CaseResult]
+    calls: tuple[CallRecord, ...]
+    load: LoadReport
+    isolation: str
+    declaration: Assignment | None     # None where the hidden cases are not installed
 
 
 def cases_file(assignment: str) -> Path:
     return CASES / f"test_{assignment}.py"
+
+
+@functools.cache
+def declaration(assignment: str) -> Assignment | None:
+    """The ``ASSIGNMENT`` that the assignment's cases file declares (None without cases)."""
+    path = cases_file(assignment)
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location(f"autograder_declaration_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    declared = getattr(module, "ASSIGNMENT", None)
+    if not isinstance(declared, Assignment) or declared.name != assignment:
+        raise RuntimeError(f"{path.name} does not declare ASSIGNMENT = Assignment({assignment!r}, ...)")
+    return declared
+
+
+def judge(release: Release, cells: list[Cell], hidden: bool = True, limits: Limits | None = None) -> Judgement:
+    """Run ``cells`` in a worker and judge them with the public checks and (``hidden``) the hidden cases."""
+    with Student(cells, limits) as student:
+        cases = run_cases(release, student, hidden=hidden)
+        walls = "; ".join([confine.isolation().describe(), *student.in_force])
+        return Judgement(cases, tuple(student.records), student.load, walls,
+                         declaration(release.assignment) if hidden else None)
 
 
 def run_cases(release: Release, student, items: set[str] | None = None,
@@ -101,10 +144,8 @@ class JudgePlugin:
         keep, drop = [], []
         for case in items:
             marker = case.get_closest_marker("item")
-            module_assignment = getattr(case.module, "ASSIGNMENT", self._release.assignment)
-            if marker is None or module_assignment != self._release.assignment:
-                drop.append(case)
-                continue
+            if marker is None:
+                raise pytest.UsageError(f"{case.nodeid} is tagged with no item: tag it @item(...)")
             item = marker.args[0]
             if self.items is not None and item not in self.items:
                 drop.append(case)
@@ -127,7 +168,6 @@ class JudgePlugin:
             del self.results[item.nodeid]
             return report
         if call.when == "call":
-            result.seconds = report.duration
             result.passed = report.passed
             result.output = "" if report.passed else _message(call.excinfo, result.public)
         elif report.failed:  # setup or teardown failed

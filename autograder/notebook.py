@@ -18,8 +18,6 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.student import Cell
-
 MAX_NOTEBOOK_BYTES = 100 << 20
 TEST_PREFIX = "test_"
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*$", re.S | re.M)
@@ -27,6 +25,15 @@ HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS
 
 class NotebookError(Exception):
     """The file cannot be read as a notebook; the message says why."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Source code to run in the worker, in notebook order."""
+
+    name: str
+    source: str
+    trusted: bool = False   # course code from the release (setup cells), not the student's
 
 
 @dataclass(frozen=True)
@@ -71,8 +78,6 @@ class Submission:
 
     cells: list[Cell]                                   # to run, in order
     notes: list[str] = field(default_factory=list)      # feedback on the file itself
-    missing: set[str] = field(default_factory=set)      # solution grade_ids not found
-    answers: dict[str, str] = field(default_factory=dict)  # written answers by grade_id
 
 
 def _nbgrader(cell: dict) -> dict:
@@ -97,6 +102,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise NotebookError(f"{path}: not a text file (is it really a notebook?)") from None
     try:
         raw = json.loads(text)
+    except RecursionError:
+        raise NotebookError(f"{path}: its JSON is nested too deeply to be a notebook") from None
     except json.JSONDecodeError as error:
         looks_like_python = path.suffix == ".py" or text.lstrip().startswith(("import", "def", "#"))
         hint = " It looks like Python source, not a notebook." if looks_like_python else ""
@@ -105,6 +112,8 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise NotebookError(f"{path}: valid JSON, but not a Jupyter notebook (no 'cells')")
     try:
         notebook = nbformat.reads(text, as_version=4)
+    except RecursionError:
+        raise NotebookError(f"{path}: its metadata is nested too deeply to be read") from None
     except Exception as error:  # noqa: BLE001 - nbformat raises many kinds
         raise NotebookError(f"{path}: not a readable notebook ({type(error).__name__}: {error})") from None
     return notebook
@@ -154,13 +163,11 @@ def read_submission(path: Path, release: Release) -> Submission:
             continue
         cell = _find(spec, by_grade_id, by_cell_id, submission)
         if cell is None:
-            submission.missing.add(spec["grade_id"])
             submission.notes.append(
                 f"Solution cell '{spec['grade_id']}' was not found (deleted, or its metadata "
                 "changed): it cannot be graded.")
             continue
         if cell.cell_type != "code":
-            submission.missing.add(spec["grade_id"])
             submission.notes.append(f"Solution cell '{spec['grade_id']}' is no longer a code cell.")
             continue
         submission.cells.append(Cell(spec["grade_id"], cell.source))
@@ -169,9 +176,6 @@ def read_submission(path: Path, release: Release) -> Submission:
         copies = by_grade_id.get(test.grade_id, [])
         if copies and _public_part(copies[0].source) != _public_part(test.source):
             submission.notes.append(f"Test cell '{test.grade_id}' was edited; the original checks were used.")
-    for answer in release.manual:
-        copies = by_grade_id.get(answer.grade_id, [])
-        submission.answers[answer.grade_id] = copies[0].source if copies else ""
     return submission
 
 

@@ -26,7 +26,7 @@ def results_json(results: list[NotebookResult], problems: list[str] = ()) -> dic
                 "max_score": _round(entry.max_score),
                 "status": entry.status,
                 "output": entry.output,
-                "visibility": entry.visibility,
+                "visibility": "visible",
             })
     score = sum(r.score for r in results)
     max_score = sum(r.max_score for r in results)
@@ -34,6 +34,8 @@ def results_json(results: list[NotebookResult], problems: list[str] = ()) -> dic
     for result in results:
         lines.append(f"{result.path}: {_round(result.score)}/{_round(result.max_score)} "
                      f"({result.seconds:.1f} s)")
+        if result.isolation:
+            lines.append(f"  isolation: {result.isolation}")
         lines.extend(f"  note: {note}" for note in result.notes)
         if not result.hidden:
             lines.append("  public checks only: the hidden cases are not installed here")
@@ -46,6 +48,7 @@ def results_json(results: list[NotebookResult], problems: list[str] = ()) -> dic
         "stdout_visibility": "hidden",
         "tests": tests,
         "manual": [m for r in results for m in r.manual],
+        "isolation": sorted({r.isolation for r in results if r.isolation}),
     }
 
 

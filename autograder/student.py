@@ -1,106 +1,92 @@
 """The judge's view of a submission: call its functions, receive only data.
 
-``student.corr2d(X, K)`` sends ``X`` and ``K`` to the worker, runs the student's
-``corr2d`` there and returns a fresh tensor built from the reply. Objects that
-are not data (a student's ``nn.Module``) come back as :class:`RemoteObject`
-handles. Every failure surfaces as a :class:`StudentError` whose message says
-what was called with what, and what went wrong.
+One protocol, :class:`StudentBase`, with two implementations: :class:`Student`
+runs the submission in a walled-off worker (``python -m autograder``), and
+``autograder.inline.LocalStudent`` calls a live notebook namespace (``nbgrader
+autograde``). Cases use either the same way::
+
+    student.corr2d(X, K)                  # the value, or StudentError
+    record = student.record("corr2d", X, K)
+    record.value, record.mutated          # a CallRecord: value, modified arguments, routes, seconds
+    student.grad("corr2d", (X, K), wrt=(0, 1), dout=dout)
+
+Every call, returned or failed, is kept in ``student.records`` in order.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
-from dataclasses import dataclass, field
+import time
 from typing import Any
 
-import torch
-
-from autograder import worker as codec
-from autograder.sandbox import LIMITS, Limits, WorkerFault, WorkerProcess, new_worker
-
-MAX_TIMEOUTS = 2   # after this many, calls of the same function fail at once: grading stays fast
+from autograder import values, wire
+from autograder.notebook import Cell
+from autograder.records import CallRecord, LoadReport, Route
+from autograder.sandbox import Limits, WorkerFault, WorkerProcess, new_worker
 
 
 class StudentError(Exception):
     """A call into student code failed: it raised, timed out or killed the worker.
 
     ``kinds`` names the built-in exception classes the student's error derives
-    from (empty for a timeout or a crash).
+    from (empty for a timeout or a crash); ``record`` is the call's record.
     """
 
-    def __init__(self, message: str, kinds: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, kinds: tuple[str, ...] = (), record: CallRecord | None = None) -> None:
         super().__init__(message)
         self.kinds = kinds
+        self.record = record
 
 
-def describe(value: Any) -> str:
-    """Short, shape-level description of an argument or a result."""
-    if isinstance(value, torch.Tensor):
-        dtype = str(value.dtype).removeprefix("torch.")
-        device = "" if value.device.type == "cpu" else f" on {value.device}"
-        return f"tensor {dtype} {tuple(value.shape)}{device}"
-    if isinstance(value, RemoteObject):
-        return f"<{value._type} object>"
-    if isinstance(value, (list, tuple)) and len(value) <= 8:
-        inner = ", ".join(describe(v) for v in value)
-        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
-    if isinstance(value, (int, float, bool, str)) or value is None:
-        return repr(value)
-    return type(value).__name__
+class StudentBase:
+    """What every view of a submission offers; subclasses implement :meth:`_invoke`."""
 
+    def __init__(self) -> None:
+        self.records: list[CallRecord] = []
 
-def describe_call(name: str, args: tuple, kwargs: dict) -> str:
-    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
-
-
-@dataclass
-class Cell:
-    """Source code to run in the worker, in notebook order."""
-
-    name: str
-    source: str
-    trusted: bool = False   # course code from the release (setup cells), not the student's
-
-
-@dataclass
-class LoadReport:
-    errors: dict[str, str] = field(default_factory=dict)   # cell name -> message
-    skipped: list[str] = field(default_factory=list)       # cells that killed the worker
-
-
-class RemoteObject:
-    """A handle to an object living in the worker (a module, a method...)."""
-
-    def __init__(self, student: Student, data: dict, origin: str) -> None:
-        object.__setattr__(self, "_student", student)
-        object.__setattr__(self, "_ref", {"__ref__": data["__ref__"]})
-        object.__setattr__(self, "_type", data.get("type", "object"))
-        object.__setattr__(self, "_mro", tuple(data.get("mro", ())))
-        object.__setattr__(self, "_origin", origin)
-        object.__setattr__(self, "_generation", student._generation)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+    def __getattr__(self, name: str) -> RemoteFunction:
+        if name.startswith("_"):
             raise AttributeError(name)
-        return self._student._request("getattr", self, (), {}, origin=self._origin, name=name,
-                                      label=f"{self._origin}(...).{name}")
+        return RemoteFunction(self, name)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        self._student._request("setattr", self, (value,), {}, origin=self._origin, name=name,
-                               label=f"{self._origin}(...).{name} = {describe(value)}")
+    def record(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> CallRecord:
+        """Call the student's ``name``; the whole record, or StudentError if the call failed."""
+        return self._invoke("call", name, args, kwargs, origin=name, timeout=timeout)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._student._request("call", self, args, kwargs, origin=self._origin,
-                                      label=describe_call(f"{self._origin}(...)", args, kwargs))
+    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Call the student's ``name`` with data arguments; return data (or a handle)."""
+        return self.record(name, *args, timeout=timeout, **kwargs).value
 
-    def __repr__(self) -> str:
-        return f"<remote {self._type} from {self._origin}>"
+    def grad(self, name: str, args: tuple, wrt: tuple[int, ...], dout, timeout: float | None = None,
+             **kwargs: Any) -> tuple[Any, tuple | None]:
+        """Call ``name``, then back-propagate ``dout`` through the student's graph.
+
+        Returns ``(out, grads)``; ``grads`` is None when ``out`` carries no graph.
+        """
+        return self._invoke("grad", name, args, kwargs, origin=name, timeout=timeout,
+                            wrt=list(wrt), dout=dout).value
+
+    @staticmethod
+    def type_names(obj: Any) -> tuple[str, ...]:
+        """Qualified names of the classes of a returned object (its MRO)."""
+        if isinstance(obj, RemoteObject):
+            return obj._mro
+        return values.type_names(obj)
+
+    def _keep(self, record: CallRecord, kinds: tuple[str, ...] = ()) -> CallRecord:
+        """File the record; raise StudentError for a failed call."""
+        self.records.append(record)
+        if record.error:
+            raise values.exception_class(kinds, StudentError)(record.error, kinds, record)
+        return record
+
+    def _invoke(self, op: str, target: Any, args: tuple, kwargs: dict, *, origin: str,
+                timeout: float | None = None, **extra: Any) -> CallRecord:
+        raise NotImplementedError
 
 
 class RemoteFunction:
-    def __init__(self, student: Student, name: str) -> None:
+    def __init__(self, student: StudentBase, name: str) -> None:
         self.student, self.name = student, name
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -110,22 +96,61 @@ class RemoteFunction:
         return f"<student function {self.name}>"
 
 
-class Student:
-    """A running submission. Use as a context manager; it restarts after a fault."""
+class RemoteObject:
+    """A handle to an object living in the worker (a module, a method...)."""
 
-    def __init__(self, cells: list[Cell], limits: Limits = LIMITS) -> None:
+    def __init__(self, student: Student, data: dict, origin: str) -> None:
+        mro = data.get("mro", ())
+        object.__setattr__(self, "_student", student)
+        object.__setattr__(self, "_ref", {"__ref__": data["__ref__"]})
+        object.__setattr__(self, "_type", str(data.get("type", "object")))
+        object.__setattr__(self, "_mro", tuple(str(name) for name in mro) if isinstance(mro, list) else ())
+        object.__setattr__(self, "_origin", origin)
+        object.__setattr__(self, "_generation", student._generation)
+
+    @staticmethod
+    def remote_type(obj: RemoteObject) -> str:
+        return obj._type
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._student._invoke("getattr", self, (), {}, origin=self._origin, name=name,
+                                     label=f"{self._origin}(...).{name}").value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._student._invoke("setattr", self, (value,), {}, origin=self._origin, name=name,
+                              label=f"{self._origin}(...).{name} = {values.describe(value)}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._student._invoke("call", self, args, kwargs, origin=self._origin,
+                                     label=values.describe_call(f"{self._origin}(...)", args, kwargs)).value
+
+    def __repr__(self) -> str:
+        return f"<remote {self._type} from {self._origin}>"
+
+
+class Student(StudentBase):
+    """A submission running in a walled-off worker. Use as a context manager; it restarts after a fault.
+
+    A call that runs out of time costs the worker (it is killed) and part of the
+    notebook's time budget. The student's function it was stuck in is blocked:
+    later calls that reach it fail at once, saying why. Once the budget is
+    spent, calls get short deadlines, so a hanging notebook stays cheap to grade.
+    """
+
+    def __init__(self, cells: list[Cell], limits: Limits | None = None) -> None:
+        super().__init__()
         self.cells = cells
-        self.limits = limits
+        self.limits = limits or Limits()
         self.load = LoadReport()
-        self.flags: dict[str, set[str]] = defaultdict(set)   # origin -> forbidden routes seen
-        self.faults = 0
-        self.timeouts: dict[str, int] = defaultdict(int)   # origin -> calls that ran out of time
-        self.last_mutated: list[str] = []   # arguments the last call modified ("0", "1", or a keyword)
         self.in_force: list[str] = []       # the worker's own report of its confinement
+        self.budget_left = self.limits.budget_seconds
+        self.blocked: dict[str, str] = {}   # student function -> why calls that reach it fail at once
         self._worker: WorkerProcess | None = None
         self._generation = 0
 
-    # -- lifecycle -------------------------------------------------------------
+    # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> Student:
         return self
 
@@ -136,6 +161,15 @@ class Student:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+    def _deadline(self, seconds: float) -> float:
+        if self.budget_left <= 0:
+            return min(seconds, self.limits.spent_call_seconds)
+        return min(seconds, max(self.budget_left, self.limits.spent_call_seconds))
+
+    def _spend(self, fault: WorkerFault, seconds: float) -> None:
+        if fault.timed_out:
+            self.budget_left -= seconds
 
     def _ensure_worker(self) -> WorkerProcess:
         if self._worker is not None and self._worker.alive:
@@ -153,96 +187,89 @@ class Student:
 
     def _load(self, worker: WorkerProcess) -> None:
         try:
-            reply, _ = worker.request({"op": "ping"}, [], self.limits.start_seconds)
+            reply, _ = worker.request({"op": "ping", "nonce": secrets.token_hex(8)}, [], self.limits.start_seconds)
         except WorkerFault as fault:  # no student code has run yet: the judge's problem
             raise RuntimeError(f"the worker did not start: {fault.reason}\n{fault.log_tail}") from None
-        self.in_force = reply.get("in_force", [])
+        worker.note_started()
+        in_force = reply.get("in_force")
+        self.in_force = [str(line) for line in in_force] if isinstance(in_force, list) else []
         for cell in self.cells:
             if cell.name in self.load.skipped:
                 continue
+            seconds = self._deadline(self.limits.load_seconds)
             try:
-                reply, _ = worker.request({"op": "exec", "source": cell.source, "name": cell.name},
-                                          [], self.limits.load_seconds)
+                reply, _ = worker.request({"op": "exec", "source": cell.source, "name": cell.name,
+                                           "trusted": cell.trusted, "nonce": secrets.token_hex(8)}, [], seconds)
             except WorkerFault as fault:
+                self._spend(fault, seconds)
                 raise _CellKilledWorker(cell.name, f"running this cell: {fault.reason}") from None
             if not reply.get("ok"):
-                self.load.errors[cell.name] = _format_error(reply.get("error", {}))
+                self.load.errors[cell.name] = _format_error(reply.get("error"))
+        if self.blocked:
+            worker.request({"op": "block", "names": sorted(self.blocked), "reason": "did not return in time in "
+                            "an earlier call, so it is not run again", "nonce": secrets.token_hex(8)}, [],
+                           self.limits.start_seconds)
 
-    # -- calls -------------------------------------------------------------------
-    def __getattr__(self, name: str) -> RemoteFunction:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return RemoteFunction(self, name)
-
-    def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        """Call the student's ``name`` with data arguments; return data or a handle."""
-        return self._request("call", name, args, kwargs, origin=name, timeout=timeout,
-                             label=describe_call(name, args, kwargs))
-
-    def grad(self, name: str, args: tuple, wrt: tuple[int, ...], dout: torch.Tensor,
-             timeout: float | None = None, **kwargs: Any) -> tuple[Any, tuple | None]:
-        """Call ``name``, then back-propagate ``dout`` through the student's graph.
-
-        Returns ``(out, grads)``; ``grads`` is None when ``out`` carries no graph.
-        """
-        return self._request("grad", name, args, kwargs, origin=name, timeout=timeout,
-                             label=describe_call(name, args, kwargs), wrt=list(wrt),
-                             dout=dout)
-
-    @staticmethod
-    def type_names(obj: Any) -> tuple[str, ...]:
-        """Qualified names of the classes of a remote object (its MRO)."""
-        if isinstance(obj, RemoteObject):
-            return obj._mro
-        return tuple(f"{c.__module__}.{c.__qualname__}" for c in type(obj).__mro__)
-
-    def _request(self, op: str, target: Any, args: tuple, kwargs: dict, *, origin: str,
-                 label: str, timeout: float | None = None, **extra: Any) -> Any:
-        if self.timeouts[origin] >= MAX_TIMEOUTS:
-            raise StudentError(f"{label}: not run, {origin} already ran out of time {MAX_TIMEOUTS} times")
+    # -- calls ----------------------------------------------------------------------------------
+    def _invoke(self, op: str, target: Any, args: tuple, kwargs: dict, *, origin: str,
+                timeout: float | None = None, label: str | None = None, **extra: Any) -> CallRecord:
+        label = label or values.describe_call(origin, args, kwargs)
+        if origin in self.blocked:
+            return self._keep(CallRecord(origin, label, error=f"{label}: not run, {self.blocked[origin]}"))
         if isinstance(target, RemoteObject) and target._generation != self._generation:
-            raise StudentError(f"{label}: the object was lost when an earlier call crashed the worker")
+            return self._keep(CallRecord(origin, label, error=f"{label}: the object was lost when an earlier "
+                                                               "call crashed the worker"))
         worker = self._ensure_worker()
         blobs: list[bytes] = []
         header: dict[str, Any] = {
             "op": op,
             "target": target._ref if isinstance(target, RemoteObject) else target,
-            "args": codec.encode(list(args), blobs, keep=_refuse),
-            "kwargs": codec.encode(dict(kwargs), blobs, keep=_refuse),
+            "args": wire.encode(list(args), blobs, keep=_refuse),
+            "kwargs": wire.encode(dict(kwargs), blobs, keep=_refuse),
+            "nonce": secrets.token_hex(8),
         }
         if "dout" in extra:
-            header["dout"] = codec.encode(extra.pop("dout"), blobs)
+            header["dout"] = wire.encode(extra.pop("dout"), blobs)
         header.update(extra)
-        header["nonce"] = nonce = secrets.token_hex(8)
+        seconds = self._deadline(timeout or self.limits.call_seconds)
+        started = time.perf_counter()
         try:
-            reply, reply_blobs = worker.request(header, blobs, timeout or self.limits.call_seconds)
+            reply, reply_blobs = worker.request(header, blobs, seconds)
         except WorkerFault as fault:
-            self.faults += 1
-            self.timeouts[origin] += fault.timed_out
             self._worker = None
-            tail = f"\nlast output of the worker:\n{fault.log_tail.strip()[-800:]}" if fault.log_tail.strip() else ""
-            raise StudentError(f"{label}: {fault.reason}{tail}") from None
-        if reply.get("nonce") != nonce:  # a forged or stale reply: start afresh
-            self._drop_worker()
-            raise StudentError(f"{label}: the worker's reply was not the answer to this call "
-                               "(something wrote into the grader's pipe)")
-        self.flags[origin].update(reply.get("flags", []))
-        self.last_mutated = [str(k) for k in reply.get("mutated", [])]
-        if not reply.get("ok"):
-            error = reply.get("error", {})
-            kinds = tuple(str(k) for k in error.get("kinds", []))
-            raise _error_class(kinds)(f"{label} raised {_format_error(error)}", kinds)
+            self._spend(fault, seconds)
+            return self._keep(CallRecord(origin, label, seconds=time.perf_counter() - started,
+                                         error=f"{label}: {self._fault_message(fault, origin)}",
+                                         timed_out=fault.timed_out))
+        elapsed = time.perf_counter() - started
         try:
-            return codec.decode(reply["value"], reply_blobs,
-                                resolve=lambda data: RemoteObject(self, data, origin))
-        except Exception as error:  # noqa: BLE001 - malformed reply from a hostile worker
-            self._drop_worker()
-            raise StudentError(f"{label}: the reply could not be read ({error})") from None
+            routes = _routes(reply.get("routes", []))
+            mutated = tuple(str(key) for key in _list(reply.get("mutated", [])))
+            if not reply.get("ok"):
+                error = reply.get("error")
+                kinds = tuple(str(kind) for kind in _list(error.get("kinds", []))) if isinstance(error, dict) else ()
+                return self._keep(CallRecord(origin, label, mutated=mutated, routes=routes, seconds=elapsed,
+                                             error=f"{label} raised {_format_error(error)}"), kinds)
+            value = wire.decode(reply.get("value"), reply_blobs, resolve=lambda data: RemoteObject(self, data, origin))
+        except wire.WireError as error:  # a malformed reply from a hostile worker
+            self.close()
+            return self._keep(CallRecord(origin, label, seconds=elapsed,
+                                         error=f"{label}: the worker broke the protocol ({error})"))
+        return self._keep(CallRecord(origin, label, value, mutated, routes, elapsed))
 
-    def _drop_worker(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+    def _fault_message(self, fault: WorkerFault, origin: str) -> str:
+        """Say what went wrong, and block the student function a timed-out call was stuck in."""
+        tail = fault.log_tail.strip()
+        tail = f"\nlast output of the worker:\n{tail[-800:]}" if tail else ""
+        if not fault.timed_out:
+            return fault.reason + tail
+        hung = fault.hung or {}
+        function = str(hung.get("function", "")) if str(hung.get("function", "")).isidentifier() else ""
+        stuck = function if function and function != "<module>" else origin
+        self.blocked[stuck] = f"{stuck} did not return within the deadline in an earlier call"
+        where = f" in cell {hung.get('cell')}, line {hung.get('line')}" if function else ""
+        return (f"{fault.reason}; it was stuck in {stuck}{where}. Calls that reach {stuck} now fail at once "
+                "(is there a loop that never ends?)" + tail)
 
 
 class _CellKilledWorker(Exception):
@@ -251,32 +278,30 @@ class _CellKilledWorker(Exception):
         self.cell, self.reason = cell, reason
 
 
-def _refuse(obj: Any) -> int:
+def _refuse(obj: Any) -> dict:
     raise TypeError(f"cannot send {type(obj).__name__} to the worker")
 
 
-def _error_class(kinds: tuple[str, ...]) -> type[StudentError]:
-    """A StudentError that is also the student's built-in exception class.
-
-    So ``except ValueError`` in a public check catches a ValueError raised in the
-    worker. Only ``Exception`` subclasses qualify: a student's SystemExit or
-    KeyboardInterrupt never becomes one in the judge.
-    """
-    import builtins
-
-    for name in kinds:
-        base = getattr(builtins, name, None)
-        if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
-            try:
-                return type(f"Student{name}", (StudentError, base), {})
-            except TypeError:  # incompatible layouts (OSError and kin)
-                continue
-    return StudentError
+def _list(value: Any) -> list:
+    if not isinstance(value, list):
+        raise wire.WireError(f"expected a list, got {type(value).__name__}")
+    return value
 
 
-def _format_error(error: dict) -> str:
+def _routes(raw: Any) -> tuple[Route, ...]:
+    routes = []
+    for entry in _list(raw):
+        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)):
+            raise wire.WireError("a route is not a pair of strings")
+        routes.append(Route(entry[0], entry[1]))
+    return tuple(routes)
+
+
+def _format_error(error: Any) -> str:
+    if not isinstance(error, dict):
+        return "Error"
     text = f"{error.get('type', 'Error')}: {error.get('message', '')}".rstrip(": ")
     where = error.get("where") or []
-    if where:
-        text += "\n  " + "\n  ".join(where)
+    if isinstance(where, list) and where:
+        text += "\n  " + "\n  ".join(str(line) for line in where)
     return text

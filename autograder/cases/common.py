@@ -7,6 +7,8 @@ import random
 import torch
 import torch.nn.functional as F
 
+from autograder import expect
+
 
 def rng() -> random.Random:
     """Fresh randomness at grade time: hidden inputs differ on every run."""
@@ -49,3 +51,22 @@ def conv_settings(count: int, max_side: int = 11):
         if h <= H + 2 * p_h and w <= W + 2 * p_w:
             drawn.append((H, W, h, w, padding, stride))
     return fixed + drawn
+
+
+def check_grads(student, name: str, args: tuple, wrt: tuple[int, ...], reference, call: str, **kwargs) -> None:
+    """Back-propagate one random float64 upstream gradient through the student's function and the reference.
+
+    The result must match the reference, and so must the gradient of every argument in ``wrt``.
+    """
+    expected = reference(*args, **kwargs)
+    dout = torch.randn(expected.shape, dtype=torch.float64)
+    out, grads = student.grad(name, args, wrt=wrt, dout=dout, **kwargs)
+    expect.close(call, out, expected)
+    if grads is None:
+        expect.fail(f"{call}: the result carries no autograd graph (computed outside torch, or detached?)")
+    leaves = [a.clone().requires_grad_() if i in wrt else a for i, a in enumerate(args)]
+    ref_grads = torch.autograd.grad(reference(*leaves, **kwargs), [leaves[i] for i in wrt], dout)
+    for index, got, ref in zip(wrt, grads, ref_grads):
+        if got is None:
+            expect.fail(f"{call}: no gradient reaches argument {index}")
+        expect.close(f"gradient of {call} with respect to argument {index}", got, ref)

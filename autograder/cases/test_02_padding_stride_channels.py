@@ -1,15 +1,22 @@
 """Hidden cases of 02_padding_stride_channels. Instructor material: never shipped to students."""
 
-import pytest
 import torch
 import torch.nn.functional as F
 
 from autograder import expect
-from autograder.cases.common import conv_settings, pair, ref_conv, ref_output_shape, rng
+from autograder.cases.common import check_grads, conv_settings, pair, ref_conv, ref_output_shape, rng
 from autograder.expect import fail
+from autograder.items import Assignment
+from autograder.rules import ItemRule
 
-ASSIGNMENT = "02_padding_stride_channels"
-item = pytest.mark.item
+ASSIGNMENT = Assignment(
+    "02_padding_stride_channels",
+    ["output_shape", "pad2d", "corr2d_ps", "corr2d_multi_in", "corr2d_multi_in_out", "corr2d_multi_in_out_1x1",
+     "conv_param_count"],
+    # F.pad is allowed everywhere but where padding is the task.
+    rules={"pad2d": ItemRule(forbid=frozenset({"padding"}))},
+)
+item = ASSIGNMENT.item
 
 
 def int_pair(call: str, got, expected: tuple[int, int]) -> None:
@@ -17,22 +24,6 @@ def int_pair(call: str, got, expected: tuple[int, int]) -> None:
         fail(f"{call} returned {got!r}; expected a tuple of two Python ints")
     if got != expected:
         fail(f"{call} returned {got}; that is not the output size floor((n + 2p - k) / s) + 1 per axis")
-
-
-def check_grads(student, name, args, wrt, reference, call):
-    """Back-propagate a random upstream gradient through student and reference; compare."""
-    expected = reference(*args)
-    dout = torch.randn(expected.shape, dtype=torch.float64)
-    out, grads = student.grad(name, args, wrt=wrt, dout=dout)
-    expect.tensor_like(call, out, expected)
-    if grads is None:
-        fail(f"{call}: the result carries no autograd graph (computed outside torch, or detached?)")
-    leaves = [a.clone().requires_grad_() if i in wrt else a for i, a in enumerate(args)]
-    ref_grads = torch.autograd.grad(reference(*leaves), [leaves[i] for i in wrt], dout)
-    for index, got, ref in zip(wrt, grads, ref_grads):
-        if got is None:
-            fail(f"{call}: no gradient reaches argument {index}")
-        expect.close(f"gradient of {call} with respect to argument {index}", got, ref)
 
 
 # -- output_shape ----------------------------------------------------------------
@@ -82,10 +73,9 @@ def test_pad2d_ranks_and_paddings(student):
 def test_pad2d_dtypes_and_inputs(student):
     """The dtype is kept (int64, float64) and the input is left unchanged"""
     for X in [torch.randint(-9, 10, (3, 4)), torch.randn(2, 3, 4, dtype=torch.float64)]:
-        expected = F.pad(X, (2, 2, 1, 1))
-        expect.close(f"pad2d(X {X.dtype} {tuple(X.shape)}, (1, 2))", student.pad2d(X, (1, 2)), expected)
-        if student.last_mutated:
-            fail("pad2d modified its input in place")
+        call = student.record("pad2d", X, (1, 2))
+        expect.close(f"pad2d(X {X.dtype} {tuple(X.shape)}, (1, 2))", call.value, F.pad(X, (2, 2, 1, 1)))
+        expect.unchanged(call)
 
 
 @item("pad2d")
@@ -121,10 +111,10 @@ def test_corr2d_ps_settings(student):
 def test_corr2d_ps_integers_and_inputs(student):
     """Integer inputs stay integer, and the inputs are left unchanged"""
     X, K = torch.randint(-5, 6, (7, 6)), torch.randint(-3, 4, (3, 2))
-    call = "corr2d_ps(X 7x6 int64, K 3x2 int64, padding=(1, 2), stride=(2, 1))"
-    expect.close(call, student.corr2d_ps(X, K, padding=(1, 2), stride=(2, 1)), ref_conv(X, K, (1, 2), (2, 1)))
-    if student.last_mutated:
-        fail(f"{call} modified its input(s) {student.last_mutated} in place")
+    call = student.record("corr2d_ps", X, K, padding=(1, 2), stride=(2, 1))
+    expect.close("corr2d_ps(X 7x6 int64, K 3x2 int64, padding=(1, 2), stride=(2, 1))", call.value,
+                 ref_conv(X, K, (1, 2), (2, 1)))
+    expect.unchanged(call)
 
 
 @item("corr2d_ps")

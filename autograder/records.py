@@ -1,0 +1,59 @@
+"""Typed records that flow from the worker through the judge to grading.
+
+Every call into student code comes back as one :class:`CallRecord`; every
+watched route (a forbidden operator seen at run time, or a name found by the
+static scan of a solution cell) is a :class:`Route`. Later stages read these
+records, never strings that an earlier stage formatted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Route:
+    """A watched route: ``what`` was taken in notebook cell ``cell``.
+
+    ``kind`` says where it was seen: "run" (by the worker's monitor, during a
+    call) or "source" (by the static scan, at ``line`` of the cell).
+    """
+
+    what: str                # "aten.convolution.default", "F.conv2d", "import gc"
+    cell: str                # grade_id of the cell whose code took it
+    kind: str = "run"
+    line: int | None = None
+    category: str = ""       # set by the scan; run-time routes are classified by autograder.rules
+
+    def __str__(self) -> str:
+        if self.kind == "source":
+            return f"{self.what}, line {self.line} in the source of cell {self.cell}"
+        return f"{self.what} in cell {self.cell}"
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One call into student code, as the judge saw it.
+
+    ``function`` is the student's name the call started from (for a method of a
+    returned object, the function that returned it). ``seconds`` is the judge's
+    own wall-clock time for the round trip.
+    """
+
+    function: str
+    label: str                                   # "corr2d(tensor float32 (5, 7), ...)"
+    value: Any = None
+    mutated: tuple[str, ...] = ()                # arguments modified in place: "0", "1" or a keyword
+    routes: tuple[Route, ...] = ()
+    seconds: float = 0.0
+    error: str = ""                              # empty when the call returned
+    timed_out: bool = False
+
+
+@dataclass
+class LoadReport:
+    """What happened while the notebook's cells were run at start-up."""
+
+    errors: dict[str, str] = field(default_factory=dict)   # cell -> message
+    skipped: list[str] = field(default_factory=list)       # cells that hung or killed the worker

@@ -1,0 +1,85 @@
+"""Helpers both sides of a call share: how values are described, compared and typed.
+
+The worker uses them to tell which arguments a call modified and what a
+student's error was; the in-notebook proxy (``inline``) uses the very same
+functions, so both views of a submission agree. torch is imported on first use.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+
+def describe(value: Any) -> str:
+    """Short, shape-level description of an argument or a result."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        device = "" if value.device.type == "cpu" else f" on {value.device}"
+        return f"tensor {dtype} {tuple(value.shape)}{device}"
+    remote_type = getattr(type(value), "remote_type", None)
+    if callable(remote_type):
+        return f"<{remote_type(value)} object>"
+    if isinstance(value, (list, tuple)) and len(value) <= 8:
+        inner = ", ".join(describe(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    if isinstance(value, (int, float, bool, str)) or value is None:
+        return repr(value)
+    return type(value).__name__
+
+
+def describe_call(name: str, args: tuple, kwargs: dict) -> str:
+    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def type_names(obj: Any) -> tuple[str, ...]:
+    """Qualified names of the classes of ``obj`` (its MRO), as plain strings."""
+    return tuple(f"{c.__module__}.{c.__qualname__}" for c in type(obj).__mro__)
+
+
+def exception_kinds(error: BaseException) -> tuple[str, ...]:
+    """The built-in exception classes ``error`` derives from ("ValueError", "Exception"...)."""
+    return tuple(c.__name__ for c in type(error).__mro__ if c.__module__ == "builtins")
+
+
+def exception_class(kinds: tuple[str, ...], base: type[Exception]) -> type[Exception]:
+    """A subclass of ``base`` that is also the first built-in ``Exception`` class in ``kinds``.
+
+    So ``except ValueError`` in a public check catches a ValueError the student
+    raised. A student's SystemExit or KeyboardInterrupt never becomes one.
+    """
+    for name in kinds:
+        builtin = getattr(builtins, name, None)
+        if isinstance(builtin, type) and issubclass(builtin, Exception) and builtin is not Exception:
+            try:
+                return type(f"Student{name}", (base, builtin), {})
+            except TypeError:  # incompatible layouts (OSError and kin)
+                continue
+    return base
+
+
+def same_tensor(a, b) -> bool:
+    """Same shape, dtype and values, NaN equal to NaN."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    a, b = a.detach(), b.detach()
+    if a.is_floating_point() or a.is_complex():
+        return bool(((a == b) | (a.isnan() & b.isnan())).all())
+    return bool((a == b).all())
+
+
+def snapshot(args: tuple | list, kwargs: dict) -> dict[str, Any]:
+    """Copies of the tensor arguments by position ("0", "1"...) or keyword, taken before a call."""
+    import torch
+
+    named = {**{str(i): v for i, v in enumerate(args)}, **kwargs}
+    return {key: value.detach().clone() for key, value in named.items() if isinstance(value, torch.Tensor)}
+
+
+def mutated(before: dict[str, Any], args: tuple | list, kwargs: dict) -> tuple[str, ...]:
+    """The arguments whose tensor changed since :func:`snapshot` ("0", "1", or a keyword)."""
+    named = {**{str(i): v for i, v in enumerate(args)}, **kwargs}
+    return tuple(key for key, copy in before.items() if not same_tensor(named[key], copy))
