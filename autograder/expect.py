@@ -58,9 +58,18 @@ def close(call: str, actual: Any, expected: torch.Tensor, *, atol: float | None 
 
 def equal(call: str, actual: Any, expected: Any) -> None:
     """For Python values (ints, tuples): type and value must match exactly."""
-    if type(actual) is not type(expected) or actual != expected:
+    if not _same_kind(actual, expected) or actual != expected:
         fail(f"{call} returned {actual!r} ({type(actual).__name__}); that is not the right answer"
              f" (expected a {type(expected).__name__})")
+
+
+def _same_kind(actual: Any, expected: Any) -> bool:
+    """Same types all the way down: (3.0, 4.0) is not (3, 4), and True is not 1."""
+    if type(actual) is not type(expected):
+        return False
+    if isinstance(expected, (tuple, list)):
+        return len(actual) == len(expected) and all(map(_same_kind, actual, expected))
+    return True
 
 
 def unchanged(record, hint: str = "") -> None:

@@ -131,7 +131,7 @@ def scan(source: str, cell: str) -> tuple[list[Route], list[Route]]:
                     found(forbidden, f"from {node.module} import {alias.name}", node, alias.name)
         elif isinstance(node, ast.Attribute):
             owner = node.value.id if isinstance(node.value, ast.Name) else ""
-            dotted = f"{owner + '.' if owner else ''}{node.attr}"
+            dotted = _dotted(node)
             if node.attr in TAMPER_ATTRIBUTES or (owner, node.attr) in TAMPER_ON:
                 found(tampering, dotted, node)
             elif node.attr == "unfold":
@@ -154,3 +154,14 @@ def scan(source: str, cell: str) -> tuple[list[Route], list[Route]]:
                 elif isinstance(args[1].value, str) and FORBIDDEN_NAMES.match(args[1].value):
                     found(forbidden, f"{name}(..., {args[1].value!r})", node, args[1].value)
     return sorted(forbidden), sorted(tampering)
+
+
+def _dotted(node: ast.Attribute) -> str:
+    """``torch.nn.AvgPool2d`` for a chain of names; ``.AvgPool2d`` where the chain starts elsewhere."""
+    parts = []
+    current: ast.AST = node
+    while isinstance(current, ast.Attribute):
+        parts.append(current.attr)
+        current = current.value
+    parts.append(current.id if isinstance(current, ast.Name) else "")
+    return ".".join(reversed(parts)).lstrip(".")

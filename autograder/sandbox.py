@@ -186,7 +186,7 @@ class WorkerProcess:
 
     def _fault(self, reason: str, timed_out: bool = False, hung: dict | None = None) -> WorkerFault:
         tail = self.log_tail()
-        self.close()
+        self.close(wait=False)
         return WorkerFault(reason, tail, timed_out, hung)
 
     def log_tail(self) -> str:
@@ -203,8 +203,12 @@ class WorkerProcess:
         if self.walls.strong:
             self.pid_namespace = _pid_namespace_of_child(self.process.pid)
 
-    def close(self) -> None:
-        """Kill the worker and everything it started; return once all of it is gone."""
+    def close(self, wait: bool = True) -> None:
+        """Kill the worker and everything it started; with ``wait``, return once all of it is gone.
+
+        A worker killed for a fault is not waited for (its processes take about a
+        second to exit); the next close that waits, or the grader's exit, does it.
+        """
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -212,7 +216,9 @@ class WorkerProcess:
         if self.process.poll() is None:
             self.process.kill()
         self._wait(EXIT_GRACE_SECONDS)
-        _reap_strays(self.pid_namespace, self.process.pid)
+        _dying.append((self.pid_namespace, self.process.pid))
+        if wait:
+            reap()
         for fd in (self.request_write, self.reply_read):
             try:
                 os.close(fd)
@@ -257,13 +263,18 @@ def _processes() -> list[tuple[int, str, int]]:
     return found
 
 
-def _reap_strays(pid_namespace: str, session: int) -> None:
-    """Kill what is left of a worker: its PID namespace, or its session; wait until it is gone."""
+_dying: list[tuple[str, int]] = []   # (PID namespace, session) of killed workers
+
+
+def reap() -> None:
+    """Kill what is left of every killed worker (its PID namespace, or its session); wait until it is gone."""
     deadline = time.monotonic() + EXIT_GRACE_SECONDS
-    while True:
-        strays = [pid for pid, namespace, sid in _processes()
-                  if (pid_namespace and namespace == pid_namespace) or sid == session]
+    while _dying:
+        namespaces = {namespace for namespace, _ in _dying if namespace}
+        sessions = {session for _, session in _dying}
+        strays = [pid for pid, namespace, sid in _processes() if namespace in namespaces or sid in sessions]
         if not strays or time.monotonic() > deadline:
+            _dying.clear()
             return
         for pid in strays:
             try:
@@ -310,4 +321,5 @@ def _drop_spare() -> None:
     if _spare is not None:
         _spare.close()
         _spare = None
+    reap()
 

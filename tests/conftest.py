@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ROOT / "assignments"
 SOLUTIONS = ROOT / "solutions"
 SAMPLES = Path(__file__).resolve().parent / "samples"
+ASSIGNMENT_IDS = sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*"))
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 

@@ -11,7 +11,7 @@ from autograder.rules import ItemRule
 
 ASSIGNMENT = Assignment(
     "02_padding_stride_channels",
-    ["output_shape", "pad2d", "corr2d_ps", "corr2d_multi_in", "corr2d_multi_in_out", "corr2d_multi_in_out_1x1",
+    ["pad2d", "output_shape", "corr2d_ps", "corr2d_multi_in", "corr2d_multi_in_out", "corr2d_multi_in_out_1x1",
      "conv_param_count"],
     # F.pad is allowed everywhere but where padding is the task.
     rules={"pad2d": ItemRule(forbid=frozenset({"padding"}))},

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.sandbox import isolation
+from autograder.confine import isolation
 from tests.conftest import ASSIGNMENTS, ROOT, build_submission
 
 HERE = Path(__file__).resolve().parent
@@ -84,8 +84,13 @@ def untouched():
     return fingerprint()
 
 
+pytestmark = pytest.mark.slow
+# Short deadlines, set the judge's way (its environment; the worker's is empty): hangs stay cheap here.
+DEADLINES = {"AUTOGRADER_CALL_SECONDS": "3", "AUTOGRADER_LOAD_SECONDS": "5", "AUTOGRADER_BUDGET_SECONDS": "8"}
+
+
 def grade(path: Path, out: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    env = dict(os.environ, GITHUB_TOKEN=CANARY, CI="true", GITHUB_ACTIONS="true")
+    env = dict(os.environ, GITHUB_TOKEN=CANARY, CI="true", GITHUB_ACTIONS="true", **DEADLINES)
     env.pop("GITHUB_STEP_SUMMARY", None)
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json", str(out / "results.json"),
                           "--release", str(ASSIGNMENTS)], cwd=out, env=env, capture_output=True, text=True,

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ASSIGNMENTS, ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def run_cli(*args, cwd, env=None):

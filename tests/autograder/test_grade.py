@@ -7,33 +7,109 @@ from collections import defaultdict
 
 import pytest
 
-from autograder.grade import grade_notebook
+from autograder import judge
+from autograder.grade import grade_notebook, score
+from autograder.items import Assignment
 from autograder.notebook import read_release
+from autograder.records import CallRecord, LoadReport, Route
 from autograder.report import results_json
-from tests.conftest import ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
+from autograder.rules import ItemRule
+from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
 
 
-def item_scores(result) -> dict[str, tuple[float, float]]:
+def item_scores(entries) -> dict[str, tuple[float, float]]:
+    """(score, max) per item, from results entries named '<assignment>/<item>: ...'."""
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for entry in result.entries:
-        item = entry.name.split(":")[0].split("/")[1]
+    for entry in entries:
+        item = entry.name.split(":")[0].split("/")[-1]
         totals[item][0] += entry.score
         totals[item][1] += entry.max_score
     return {item: (round(s, 6), round(m, 6)) for item, (s, m) in totals.items()}
 
 
-ASSIGNMENT_IDS = sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*"))
+def judgement(cases, calls=(), declared=True) -> judge.Judgement:
+    declaration = Assignment("01_corr2d", ["corr2d", "Conv2D", "learn_kernel", "conv2d_strict", "receptive_field"],
+                             rules={"learn_kernel": ItemRule(allow=frozenset({"autograd"}))})
+    return judge.Judgement(cases, tuple(calls), LoadReport(), "namespaces", declaration if declared else None)
+
+
+def case(item, passed=True, public=False, weight=1.0, title=None):
+    return judge.CaseResult(item, title or ("public checks (notebook)" if public else f"case of {item}"), public,
+                            weight, passed, "" if passed else "it went wrong")
+
+
+def all_cases(**failing):
+    return [case(item, passed=not failing.get(item), public=public)
+            for item in ("corr2d", "Conv2D", "learn_kernel", "conv2d_strict", "receptive_field")
+            for public in (True, False)]
+
+
+def scores(entries) -> dict[str, float]:
+    return {item: s for item, (s, _) in item_scores(entries).items()}
+
+
+def test_public_checks_weigh_a_quarter_and_hidden_cases_split_the_rest_by_weight(release_01):
+    cases = all_cases() + [case("corr2d", weight=2, title="heavy")]
+    entries, _ = score(release_01, judgement(cases))
+    corr2d = {e.name.split(": ")[1]: e.max_score for e in entries if e.name.startswith("01_corr2d/corr2d:")}
+    points = release_01.item_points()["corr2d"]
+    assert corr2d["public checks (notebook)"] == pytest.approx(points / 4)
+    assert corr2d["heavy"] == pytest.approx(2 * corr2d["case of corr2d"])
+    assert sum(corr2d.values()) == pytest.approx(points)
+
+
+def test_public_points_count_only_with_a_hidden_check_passed(release_01):
+    cases = [c for c in all_cases(corr2d=True) if not (c.item == "corr2d" and c.public)]
+    cases.append(case("corr2d", public=True))
+    entries, _ = score(release_01, judgement(cases))
+    assert scores(entries)["corr2d"] == 0
+    public = next(e for e in entries if e.name == "01_corr2d/corr2d: public checks (notebook)")
+    assert "no hidden check does" in public.output
+
+
+def test_a_forbidden_route_zeroes_the_item_whose_call_took_it_and_no_other(release_01):
+    calls = [CallRecord("conv2d_strict", "conv2d_strict(...)", routes=(Route("aten.convolution.default", "corr2d"),)),
+             CallRecord("corr2d", "corr2d(...)")]
+    entries, _ = score(release_01, judgement(all_cases(), calls))
+    got = scores(entries)
+    assert got["conv2d_strict"] == 0 and got["corr2d"] > 0
+    rule = next(e for e in entries if e.name == "01_corr2d/conv2d_strict: from-scratch rule")
+    assert "aten.convolution.default in cell corr2d" in rule.output and rule.status == "failed"
+
+
+def test_an_items_declared_exception_is_honoured(release_01):
+    calls = [CallRecord("learn_kernel", "learn_kernel(...)", routes=(Route("Tensor.backward", "learn_kernel"),)),
+             CallRecord("corr2d", "corr2d(...)", routes=(Route("Tensor.backward", "corr2d"),))]
+    got = scores(score(release_01, judgement(all_cases(), calls))[0])
+    assert got["learn_kernel"] > 0 and got["corr2d"] == 0
+
+
+def test_the_static_scan_zeroes_its_cell_and_tampering_the_whole_notebook(release_01):
+    static = [Route("F.conv2d", "receptive_field", "source", 3, "convolution")]
+    got = scores(score(release_01, judgement(all_cases()), static)[0])
+    assert got["receptive_field"] == 0 and got["corr2d"] > 0
+    tampering = [Route("import gc", "corr2d", "source", 1, "indirection")]
+    entries, _ = score(release_01, judgement(all_cases()), [], tampering)
+    assert sum(e.score for e in entries) == 0
+    assert "import gc, line 1 in the source of cell corr2d" in entries[-1].output
+
+
+def test_without_the_declaration_run_time_routes_are_reported_not_scored(release_01):
+    calls = [CallRecord("learn_kernel", "learn_kernel(...)", routes=(Route("Tensor.backward", "learn_kernel"),))]
+    entries, notes = score(release_01, judgement(all_cases(), calls, declared=False))
+    assert scores(entries)["learn_kernel"] > 0
+    assert any("01_corr2d/learn_kernel took Tensor.backward" in note for note in notes)
 
 
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory):
-    """Each assignment's release filled with the instructor's solution, graded once."""
+    """Each assignment's instructor notebook (with its hidden blocks), graded once."""
     cache = {}
 
     def grade(assignment):
         if assignment not in cache:
-            path = build_submission(tmp_path_factory.mktemp("solved"), assignment)
-            cache[assignment] = grade_notebook(path, read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb"))
+            release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
+            cache[assignment] = grade_notebook(SOLUTIONS / assignment / f"{assignment}.ipynb", release)
         return cache[assignment]
     return grade
 
@@ -43,6 +119,7 @@ def solved_01(solved):
     return solved("01_corr2d")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_a_correct_submission_scores_full_marks(solved, assignment):
     result = solved(assignment)
@@ -51,16 +128,11 @@ def test_a_correct_submission_scores_full_marks(solved, assignment):
     failed = [(e.name, e.output) for e in result.entries if e.status != "passed"]
     assert not failed
     assert result.score == pytest.approx(result.max_score)
-
-
-@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
-def test_the_instructor_solution_notebook_scores_full_marks(assignment):
-    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
-    result = grade_notebook(SOLUTIONS / assignment / f"{assignment}.ipynb", release)
-    assert result.score == pytest.approx(result.max_score), [e.output for e in result.entries if e.output]
     assert not any("edited" in note for note in result.notes), result.notes
+    assert result.isolation, "the isolation in force is reported"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_the_blank_release_scores_zero_without_crashing(assignment):
     release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
@@ -71,6 +143,7 @@ def test_the_blank_release_scores_zero_without_crashing(assignment):
         [e.output for e in result.entries]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_every_item_has_public_and_hidden_cases_and_public_weighs_a_quarter(solved, assignment):
     result = solved(assignment)
@@ -85,13 +158,14 @@ def test_every_item_has_public_and_hidden_cases_and_public_weighs_a_quarter(solv
 SAMPLE_FILES = sorted(SAMPLES.glob("*/*.py"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[f"{p.parent.name}/{p.stem}" for p in SAMPLE_FILES])
 def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, tmp_path):
     assignment = sample.parent.name
     release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
     overrides, loses, mistake = read_sample(sample)
     result = grade_notebook(build_submission(tmp_path, assignment, overrides), release)
-    scores = item_scores(result)
+    scores = item_scores(result.entries)
     for item, (got, maximum) in scores.items():
         if item in loses:
             assert got < maximum, f"{mistake}: {item} kept all its points"
@@ -102,14 +176,16 @@ def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, tmp_path):
     assert bool(reasons) == bool(loses)
 
 
+@pytest.mark.slow
 def test_a_forbidden_route_is_named_in_the_feedback(tmp_path, release_01):
     overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "corr2d_cheats_through_getattr.py")
     result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
     rule = [e for e in result.entries if e.name == "01_corr2d/corr2d: from-scratch rule"]
     assert rule and "aten.convolution" in rule[0].output and "cell corr2d" in rule[0].output
-    assert item_scores(result)["corr2d"][0] == 0
+    assert item_scores(result.entries)["corr2d"][0] == 0
 
 
+@pytest.mark.slow
 def test_hidden_feedback_shows_shapes_but_not_expected_values(tmp_path, release_01):
     overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "receptive_field_ignores_strides.py")
     result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
@@ -120,6 +196,7 @@ def test_hidden_feedback_shows_shapes_but_not_expected_values(tmp_path, release_
     assert "def " not in hidden.output and "ref_" not in hidden.output  # no case source
 
 
+@pytest.mark.slow
 def test_results_are_json_in_the_gradescope_schema(solved_01):
     data = json.loads(json.dumps(results_json([solved_01])))
     assert set(data) >= {"score", "max_score", "tests", "output"}

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder.grade import grade_notebook
-from tests.conftest import build_submission
+from tests.conftest import ASSIGNMENTS, build_submission
 
 
 @pytest.mark.parametrize("content, message", [
@@ -29,6 +29,16 @@ def test_an_unreadable_file_scores_zero_with_a_message(tmp_path, release_01, con
     assert any(message in note for note in result.notes), result.notes
 
 
+@pytest.mark.parametrize("depth", [900, 5000, 100_000])
+def test_deeply_nested_json_is_a_clear_message_not_a_crash(tmp_path, release_01, depth):
+    text = (ASSIGNMENTS / "01_corr2d" / "01_corr2d.ipynb").read_text().rstrip()
+    path = tmp_path / "01_corr2d.ipynb"
+    path.write_text(text[:-1] + ', "deep": ' + '{"a": ' * depth + "1" + "}" * depth + "}")
+    result = grade_notebook(path, release_01)
+    assert result.score == 0 and any("nested too deeply" in note for note in result.notes), result.notes
+
+
+@pytest.mark.slow
 def test_stripped_metadata_falls_back_to_cell_ids(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d")
     notebook = nbformat.read(path, as_version=4)
@@ -40,6 +50,7 @@ def test_stripped_metadata_falls_back_to_cell_ids(tmp_path, release_01):
     assert any("matched by cell id" in note for note in result.notes)
 
 
+@pytest.mark.slow
 def test_an_edited_test_cell_changes_nothing_but_a_note(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d", {"corr2d": "def corr2d(X, K):\n    return X\n"})
     notebook = nbformat.read(path, as_version=4)
@@ -54,6 +65,7 @@ def test_an_edited_test_cell_changes_nothing_but_a_note(tmp_path, release_01):
     assert any("test_corr2d' was edited" in note for note in result.notes)
 
 
+@pytest.mark.slow
 def test_a_deleted_solution_cell_loses_only_what_needs_it(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d")
     notebook = nbformat.read(path, as_version=4)
@@ -66,6 +78,7 @@ def test_a_deleted_solution_cell_loses_only_what_needs_it(tmp_path, release_01):
     assert any("'receptive_field' was not found" in note for note in result.notes)
 
 
+@pytest.mark.slow
 def test_a_huge_output_cell_is_ignored(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d")
     notebook = nbformat.read(path, as_version=4)

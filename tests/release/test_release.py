@@ -16,6 +16,8 @@ from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS, solution_code
 ASSIGNMENT_IDS = sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*"))
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory) -> Path:

@@ -1,0 +1,60 @@
+"""Do results reach people and machines intact: results.json, the table, GitHub's summary?"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from autograder import report
+from autograder.grade import Entry, NotebookResult
+
+WEAK = "WEAK: limits only, no namespaces on this machine"
+
+
+def result(isolation: str = "namespaces (no network, own process tree); rlimits") -> NotebookResult:
+    notebook = NotebookResult("sub/01_corr2d.ipynb", "01_corr2d", isolation=isolation)
+    notebook.entries = [Entry("01_corr2d/corr2d: public checks (notebook)", 1.0, 1.0),
+                        Entry("01_corr2d/corr2d: random shapes", 0.0, 3.0,
+                              "corr2d(X 5x7, K 2x3) returned shape (5, 7)")]
+    notebook.manual = [{"name": "01_corr2d/explain_flip: written answer", "max_score": 2.0}]
+    return notebook
+
+
+def test_results_json_follows_the_gradescope_schema_and_adds_up():
+    data = json.loads(json.dumps(report.results_json([result()])))
+    assert data["score"] == 1 and data["max_score"] == 4
+    for test in data["tests"]:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert test["status"] in {"passed", "failed"} and 0 <= test["score"] <= test["max_score"]
+    assert [t["status"] for t in data["tests"]] == ["passed", "failed"]
+    assert "pending manual grading: 01_corr2d/explain_flip" in data["output"]
+
+
+def test_the_isolation_in_force_is_shown_in_the_file_and_the_table():
+    data = report.results_json([result(WEAK)])
+    assert data["isolation"] == [WEAK]
+    assert f"isolation: {WEAK}" in report.table(data)
+
+
+def test_the_table_shows_why_a_check_failed():
+    text = report.table(report.results_json([result()]))
+    assert "returned shape (5, 7)" in text and "total" in text and "1/4" in text
+
+
+def test_inside_github_actions_a_summary_and_a_points_notice_are_written(tmp_path, monkeypatch, capsys):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    report.github(report.results_json([result()]))
+    assert "**Points 1/4**" in summary.read_text() and "| 01_corr2d/corr2d: random shapes | 0/3 | ❌ |" in \
+        summary.read_text()
+    assert "::notice title=Autograder::Points 1/4" in capsys.readouterr().out
+
+
+def test_the_results_file_is_written_whole(tmp_path):
+    path = tmp_path / "deep" / "results.json"
+    report.write_json(report.results_json([result()]), path)
+    assert json.loads(path.read_text())["max_score"] == 4
+    with pytest.raises(ValueError):
+        report.write_json({"score": float("nan")}, path)
+    assert json.loads(path.read_text())["max_score"] == 4, "a failed write leaves the old file whole"

@@ -1,0 +1,70 @@
+"""Do the two views of a submission, in a worker and in the notebook's kernel, agree call for call?"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from autograder.inline import LocalStudent
+from autograder.notebook import Cell
+from autograder.sandbox import Limits
+from autograder.student import Student, StudentError
+
+SOURCE = '''
+import torch
+def bump(x, y=None):
+    x += 1
+    if y is not None:
+        y.mul_(2)
+    return x
+def square(x):
+    return x * x
+def fail(kind):
+    raise {"value": ValueError, "index": IndexError, "exit": SystemExit}[kind]("no")
+class Layer(torch.nn.Module):
+    pass
+'''
+
+
+@pytest.fixture(scope="module", params=["worker", "local"])
+def student(request):
+    if request.param == "local":
+        namespace: dict = {}
+        exec(SOURCE, namespace)  # noqa: S102 - test code
+        yield LocalStudent(namespace)
+        return
+    with Student([Cell("code", SOURCE)], Limits(call_seconds=5, load_seconds=5)) as student:
+        yield student
+
+
+def test_mutated_positional_and_keyword_arguments_are_named(student):
+    assert student.record("bump", torch.zeros(2), y=torch.ones(2)).mutated == ("0", "y")
+    assert student.record("square", torch.ones(2)).mutated == ()
+
+
+def test_errors_keep_their_built_in_class_and_are_recorded(student):
+    with pytest.raises(ValueError, match=r"fail\('value'\) raised ValueError: no"):
+        student.fail("value")
+    with pytest.raises(LookupError):
+        student.fail("index")
+    assert student.records[-1].error.startswith("fail('index') raised IndexError")
+
+
+def test_a_missing_name_is_a_name_error(student):
+    with pytest.raises(NameError, match="not defined by your notebook"):
+        student.absent()
+
+
+def test_type_names_and_gradients_agree(student):
+    assert "torch.nn.modules.module.Module" in student.type_names(student.Layer())
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    out, grads = student.grad("square", (x,), wrt=(0,), dout=torch.ones(2, dtype=torch.float64))
+    assert torch.equal(out, x * x) and torch.equal(grads[0], 2 * x)
+
+
+def test_a_system_exit_in_the_worker_never_becomes_one_in_the_judge(student):
+    if isinstance(student, LocalStudent):
+        pytest.skip("in the notebook's kernel a SystemExit is the kernel's business (nbgrader's trust model)")
+    with pytest.raises(StudentError, match="raised SystemExit") as caught:
+        student.fail("exit")
+    assert not isinstance(caught.value, SystemExit)
