@@ -63,6 +63,7 @@ def grade(args: argparse.Namespace) -> int:
     except Exception:  # noqa: BLE001 - the grader never dies without a results file
         problems.append("internal error of the autograder:\n" + traceback.format_exc())
         status = 1
+    sandbox.reap()   # every process of every worker is gone before the results are out
     data = report.results_json(results, problems)
     report.write_json(data, args.json)
     print(report.table(data))

@@ -126,6 +126,7 @@ class WorkerProcess:
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self.walls = confine.isolation()
+        _become_subreaper()
         self.home = tempfile.mkdtemp(prefix="autograder-worker-")
         self.log_path = Path(self.home) / ".worker-output.log"
         request_read, self.request_write = os.pipe()
@@ -248,19 +249,49 @@ def _pid_namespace_of_child(pid: int) -> str:
 
 
 def _processes() -> list[tuple[int, str, int]]:
-    """(pid, PID namespace, session id) of every process this user may inspect."""
+    """(pid, PID namespace, session id) of every live process this user may inspect.
+
+    A zombie is dead already: this process reaps the ones it inherited (see
+    :func:`_become_subreaper`) and leaves the others to their parent.
+    """
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             namespace = os.readlink(f"/proc/{entry.name}/ns/pid")
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
-            session = int(stat.rsplit(")", 1)[1].split()[3])
+            fields = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
+            state, parent, session = fields[0], int(fields[1]), int(fields[3])
         except (OSError, ValueError, IndexError):
+            continue
+        if state == "Z":
+            if parent == os.getpid():
+                _reap_zombie(int(entry.name))
             continue
         found.append((int(entry.name), namespace, session))
     return found
+
+
+def _reap_zombie(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+@functools.cache
+def _become_subreaper() -> None:
+    """Inherit the worker's orphans (its PID namespace's init, once ``unshare`` is killed), to reap them.
+
+    Otherwise they wait, as zombies, for the machine's init, which may be slow to reap.
+    """
+    import ctypes
+
+    PR_SET_CHILD_SUBREAPER = 36
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 _dying: list[tuple[str, int]] = []   # (PID namespace, session) of killed workers
@@ -297,25 +328,31 @@ def prestart(limits: Limits | None = None, refills: int = 0) -> None:
     (grading N notebooks wants N - 1). Unused spares are killed at exit.
     """
     global _spare, _refills
-    _refills = refills
+    limits = limits or Limits()
+    _refills = max(_refills, refills)
+    if _spare is not None and _spare.limits != limits:
+        _spare.close(wait=False)
+        _spare = None
     if _spare is None:
         _spare = WorkerProcess(limits)
-        atexit.register(_drop_spare)
 
 
 def new_worker(limits: Limits) -> WorkerProcess:
-    """A started worker: the spare when it fits, else a new one."""
+    """A started worker: the spare when it fits (then a new spare, while refills last), else a new one."""
     global _spare, _refills
+    if _spare is not None and not _spare.alive:
+        _spare.close(wait=False)
+        _spare = None
+    if _spare is None or _spare.limits != limits:
+        return WorkerProcess(limits)
     spare, _spare = _spare, None
-    if spare is not None and (spare.limits != limits or not spare.alive):
-        spare.close()
-        spare = None
-    if spare is not None and _refills > 0:
+    if _refills > 0:
         _refills -= 1
         _spare = WorkerProcess(limits)
-    return spare or WorkerProcess(limits)
+    return spare
 
 
+@atexit.register
 def _drop_spare() -> None:
     global _spare
     if _spare is not None:

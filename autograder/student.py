@@ -158,8 +158,9 @@ class Student(StudentBase):
         self.close()
 
     def close(self) -> None:
+        """Kill the worker; what it started is waited for by ``sandbox.reap()`` (the CLI, at its end)."""
         if self._worker is not None:
-            self._worker.close()
+            self._worker.close(wait=False)
             self._worker = None
 
     def _deadline(self, seconds: float) -> float:

@@ -48,8 +48,13 @@ class Worker:
     """Runs the notebook's code cells, then answers calls on its namespace."""
 
     def __init__(self, fd_in: int, fd_out: int, in_force: list[str]) -> None:
+        import matplotlib
         import torch
         from torch.utils._python_dispatch import TorchDispatchMode
+
+        # The notebooks' setup cells plot: import pyplot now, while a spare worker waits for its notebook.
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
 
         self.torch = torch
         self.fd_in, self.fd_out = fd_in, fd_out

