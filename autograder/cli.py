@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def grade(args: argparse.Namespace) -> int:
     sandbox.course_roots.add(args.release.resolve().parent)
-    # The first worker imports torch while this process imports torch, nbformat and pytest.
+    # The zygote (which forks the workers) imports torch while this process imports torch, nbformat and pytest.
     sandbox.prestart()
     from autograder import report
     from autograder.grade import UsageError, find_notebooks, grade_notebook, load_releases
@@ -52,7 +52,6 @@ def grade(args: argparse.Namespace) -> int:
             except UsageError as error:
                 problems.append(f"usage: {error}")
                 status = 2
-        sandbox.prestart(refills=max(0, len(targets) - 1))
         for notebook, assignment in targets:
             results.append(grade_notebook(notebook, releases[assignment], hidden=not args.public_only))
             if results[-1].internal_error:

@@ -25,6 +25,9 @@ import sys
 from pathlib import Path
 
 NAMESPACES = ("--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc")
+# The zygote stays in the judge's PID namespace (so the judge can find and kill each worker);
+# every worker it forks gets PID, mount and network namespaces of its own.
+ZYGOTE_NAMESPACES = ("--net", "--mount")
 UNPRIVILEGED_UID = 65534  # nobody
 CLONE_NEWUSER = 0x10000000
 
@@ -34,6 +37,7 @@ class Isolation:
     """How the worker is walled off on this machine (decided once per process)."""
 
     prefix: tuple[str, ...] = ()     # command that starts the worker in its namespaces
+    zygote_prefix: tuple[str, ...] = ()   # the same for the zygote: no network, own mounts (see zygote.py)
     mount_namespace: bool = False
     user_namespace: bool = False
     uid: int | None = None
@@ -56,14 +60,16 @@ def isolation() -> Isolation:
     if unshare is None or os.environ.get("AUTOGRADER_NO_NAMESPACES"):
         return Isolation()
     if os.geteuid() == 0 and _runs([unshare, *NAMESPACES, "true"]):
+        zygote = (unshare, *ZYGOTE_NAMESPACES)
         if _python_is_world_readable():
-            return Isolation((unshare, *NAMESPACES), mount_namespace=True, uid=UNPRIVILEGED_UID)
+            return Isolation((unshare, *NAMESPACES), zygote, mount_namespace=True, uid=UNPRIVILEGED_UID)
         # Python lives where an unprivileged user cannot read it (pyenv under /root):
         # stay uid 0 but give up every capability in a nested user namespace.
-        return Isolation((unshare, *NAMESPACES), mount_namespace=True, user_namespace=True)
-    user = (unshare, "--user", "--map-root-user", *NAMESPACES)
-    if _runs([*user, "true"]):
-        return Isolation(user, mount_namespace=True, user_namespace=True)
+        return Isolation((unshare, *NAMESPACES), zygote, mount_namespace=True, user_namespace=True)
+    user = (unshare, "--user", "--map-root-user")
+    if _runs([*user, *NAMESPACES, "true"]):
+        return Isolation((*user, *NAMESPACES), (*user, *ZYGOTE_NAMESPACES), mount_namespace=True,
+                         user_namespace=True)
     return Isolation()
 
 

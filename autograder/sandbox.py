@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -120,35 +121,90 @@ def _cuda_present() -> bool:
 _STARTER = ("import sys; sys.path.insert(0, sys.argv[1]); import autograder.worker as worker; worker.main()")
 
 
+class Zygote:
+    """The process that forks workers (``autograder.zygote``), started once behind the walls."""
+
+    def __init__(self) -> None:
+        self.walls = confine.isolation()
+        _become_subreaper()
+        self.home = tempfile.mkdtemp(prefix="autograder-zygote-")
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = {"zygote": True, "control_fd": theirs.fileno(), "namespaces": self.walls.strong}
+        with open(Path(self.home) / "zygote.log", "wb") as log:
+            self.process = subprocess.Popen(
+                [*self.walls.zygote_prefix, sys.executable, "-I", "-X", "faulthandler", "-c", _STARTER,
+                 str(PACKAGE_PARENT), json.dumps(config)],
+                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.home, env=_worker_environment(self.home), start_new_session=True)
+        theirs.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def spawn(self, request: dict, fds: list[int], seconds: float) -> int:
+        """Fork a worker with these pipes and log; return the pid of its waiting parent."""
+        self.control.settimeout(seconds)
+        try:
+            socket.send_fds(self.control, [json.dumps(request).encode()], fds)
+            reply = json.loads(self.control.recv(4096))
+            return int(reply["pid"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            self.close()
+            raise WorkerFault(f"the zygote did not fork a worker ({type(error).__name__}: {error})") from None
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(EXIT_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_zygote: Zygote | None = None
+
+
+def zygote() -> Zygote:
+    """The live zygote, started (again) when needed."""
+    global _zygote
+    if _zygote is None or not _zygote.alive:
+        if _zygote is not None:
+            _zygote.close()
+        _zygote = Zygote()
+    return _zygote
+
+
 class WorkerProcess:
-    """One live worker: send a request, get a reply within a deadline."""
+    """One live worker, forked by the zygote: send a request, get a reply within a deadline.
+
+    The zygote's child waits for the worker and, when it ends, sends its exit
+    status down the reply pipe; the worker itself is the child's only child.
+    """
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
-        self.walls = confine.isolation()
-        _become_subreaper()
+        walls = confine.isolation()
         self.home = tempfile.mkdtemp(prefix="autograder-worker-")
         self.log_path = Path(self.home) / ".worker-output.log"
         request_read, self.request_write = os.pipe()
         self.reply_read, reply_write = os.pipe()
-        config = {"fd_in": request_read, "fd_out": reply_write, "limits": _effective(self.limits),
-                  "mount_namespace": self.walls.mount_namespace, "user_namespace": self.walls.user_namespace,
-                  "uid": self.walls.uid, "hide": hidden_directories()}
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                [*self.walls.prefix, sys.executable, "-I", "-X", "faulthandler", "-c", _STARTER,
-                 str(PACKAGE_PARENT), json.dumps(config)],
-                pass_fds=(request_read, reply_write),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.home,
-                env=_worker_environment(self.home),
-                start_new_session=True,
-            )
-        os.close(request_read)
-        os.close(reply_write)
+        config = {"limits": _effective(self.limits), "mount_namespace": walls.mount_namespace,
+                  "user_namespace": walls.user_namespace, "uid": walls.uid, "hide": hidden_directories()}
+        request = {"home": self.home, "environment": _worker_environment(self.home), "config": config}
+        self.parent = self.pid = 0
         self.pid_namespace = ""   # learnt after start-up: every process in it dies with the worker
+        try:
+            with open(self.log_path, "wb") as log:
+                self.parent = zygote().spawn(request, [request_read, reply_write, log.fileno()],
+                                             self.limits.start_seconds)
+        finally:
+            os.close(request_read)
+            os.close(reply_write)
 
     # -- transport with deadlines -------------------------------------------------------
     def request(self, header: dict, blobs: list[bytes], seconds: float) -> tuple[dict, list[bytes]]:
@@ -164,8 +220,10 @@ class WorkerProcess:
         except wire.WireError as error:
             raise self._fault(f"the worker broke the protocol ({error})") from None
         except (EOFError, OSError) as error:
-            self._wait(1.0)
             raise self._fault(self._death_reason(error)) from None
+        if "ended" in reply and reply.get("nonce") is None:
+            status = reply["ended"] if type(reply["ended"]) is int else 0
+            raise self._fault(self._death_reason(_Ended(status)))
         if reply.get("nonce") != header.get("nonce"):
             raise self._fault("the worker's reply was not the answer to this call "
                               "(something wrote into the grader's pipe)")
@@ -175,15 +233,15 @@ class WorkerProcess:
         return reply, reply_blobs
 
     def _death_reason(self, error: Exception) -> str:
-        code = self.process.poll()
-        if code is None:
-            return f"the worker broke the protocol ({error})"
-        if code < 0:
-            name = signal.Signals(-code).name
-            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed, maybe out of memory)",
-                    "SIGSEGV": " (crashed)"}.get(name, "")
-            return f"the worker was ended by {name}{hint}"
-        return f"the worker exited with status {code} (sys.exit or os._exit in your code?)"
+        if isinstance(error, _Ended):
+            code = error.status
+            if code < 0:
+                name = signal.Signals(-code).name
+                hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed, maybe out of memory)",
+                        "SIGSEGV": " (crashed)"}.get(name, "")
+                return f"the worker was ended by {name}{hint}"
+            return f"the worker exited with status {code} (sys.exit or os._exit in your code?)"
+        return f"the worker ended ({error})"
 
     def _fault(self, reason: str, timed_out: bool = False, hung: dict | None = None) -> WorkerFault:
         tail = self.log_tail()
@@ -200,24 +258,33 @@ class WorkerProcess:
 
     # -- shutdown ---------------------------------------------------------------------------
     def note_started(self) -> None:
-        """Remember the worker's PID namespace (once it answered), to wait for all of it at close."""
-        if self.walls.strong:
-            self.pid_namespace = _pid_namespace_of_child(self.process.pid)
+        """Find the worker (the zygote's child's child) and its PID namespace, once it answered."""
+        self.pid = _only_child(self.parent)
+        if self.pid and confine.isolation().strong:
+            try:
+                self.pid_namespace = os.readlink(f"/proc/{self.pid}/ns/pid")
+            except OSError:
+                self.pid_namespace = ""
 
     def close(self, wait: bool = True) -> None:
         """Kill the worker and everything it started; with ``wait``, return once all of it is gone.
 
-        A worker killed for a fault is not waited for (its processes take about a
-        second to exit); the next close that waits, or the grader's exit, does it.
+        A worker killed for a fault is not waited for; the next close that
+        waits, or the grader's exit, does it.
         """
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if self.process.poll() is None:
-            self.process.kill()
-        self._wait(EXIT_GRACE_SECONDS)
-        _dying.append((self.pid_namespace, self.process.pid))
+        self.pid = self.pid or _only_child(self.parent)
+        for pid in (self.pid, self.parent):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)   # the first process of its PID namespace: all of it dies
+                except (ProcessLookupError, PermissionError):
+                    pass
+        if self.parent:
+            try:
+                os.killpg(self.parent, signal.SIGKILL)   # without namespaces: the worker's session
+            except (ProcessLookupError, PermissionError):
+                pass
+            _dying.append((self.pid_namespace, self.parent))
         if wait:
             reap()
         for fd in (self.request_write, self.reply_read):
@@ -228,24 +295,36 @@ class WorkerProcess:
         self.request_write = self.reply_read = -1
         shutil.rmtree(self.home, ignore_errors=True)
 
-    def _wait(self, seconds: float) -> None:
-        try:
-            self.process.wait(seconds)
-        except subprocess.TimeoutExpired:
-            pass
-
     @property
     def alive(self) -> bool:
-        return self.request_write >= 0 and self.process.poll() is None
+        return self.request_write >= 0 and _running(self.parent)
 
 
-def _pid_namespace_of_child(pid: int) -> str:
-    """The PID namespace of ``unshare``'s child (the worker's init), or "" if unknown."""
+class _Ended(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"status {status}")
+        self.status = status
+
+
+def _only_child(pid: int) -> int:
+    """The child of ``pid`` (the worker, forked a moment after its parent), or 0."""
+    deadline = time.monotonic() + 1.0
+    while pid and time.monotonic() < deadline:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return 0
+        if children:
+            return int(children[0])
+        time.sleep(0.001)
+    return 0
+
+
+def _running(pid: int) -> bool:
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return os.readlink(f"/proc/{children[0]}/ns/pid") if children else ""
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
-        return ""
+        return False
 
 
 def _processes() -> list[tuple[int, str, int]]:
@@ -315,48 +394,21 @@ def reap() -> None:
         time.sleep(0.02)
 
 
-# -- a worker started ahead of need ------------------------------------------------------------
+# -- the zygote, started ahead of need -----------------------------------------------------------
 
-_spare: WorkerProcess | None = None
-_refills = 0
-
-
-def prestart(limits: Limits | None = None, refills: int = 0) -> None:
-    """Start a worker now, before it is needed, so its ``import torch`` overlaps the judge's.
-
-    ``refills``: how many more times to start a fresh spare when one is taken
-    (grading N notebooks wants N - 1). Unused spares are killed at exit.
-    """
-    global _spare, _refills
-    limits = limits or Limits()
-    _refills = max(_refills, refills)
-    if _spare is not None and _spare.limits != limits:
-        _spare.close(wait=False)
-        _spare = None
-    if _spare is None:
-        _spare = WorkerProcess(limits)
+def prestart() -> None:
+    """Start the zygote now, so its ``import torch`` overlaps the judge's."""
+    zygote()
 
 
 def new_worker(limits: Limits) -> WorkerProcess:
-    """A started worker: the spare when it fits (then a new spare, while refills last), else a new one."""
-    global _spare, _refills
-    if _spare is not None and not _spare.alive:
-        _spare.close(wait=False)
-        _spare = None
-    if _spare is None or _spare.limits != limits:
-        return WorkerProcess(limits)
-    spare, _spare = _spare, None
-    if _refills > 0:
-        _refills -= 1
-        _spare = WorkerProcess(limits)
-    return spare
+    return WorkerProcess(limits)
 
 
 @atexit.register
-def _drop_spare() -> None:
-    global _spare
-    if _spare is not None:
-        _spare.close()
-        _spare = None
+def _stop_zygote() -> None:
+    global _zygote
+    if _zygote is not None:
+        _zygote.close()
+        _zygote = None
     reap()
-

@@ -298,7 +298,17 @@ def describe_error(error: BaseException) -> dict:
 
 
 def main() -> None:
+    """Entry point of the process the judge starts: the zygote (which forks workers), or one worker."""
     config = json.loads(sys.argv[-1])
+    if config.get("zygote"):
+        from autograder import zygote
+
+        zygote.main(config)
+    else:
+        run(config)
+
+
+def run(config: dict) -> None:
     fd_in, fd_out = config["fd_in"], config["fd_out"]
     # Student code must not reach the protocol pipes through a child process.
     os.set_inheritable(fd_in, False)

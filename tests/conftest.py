@@ -49,15 +49,6 @@ def read_sample(path: Path) -> tuple[dict[str, str], set[str], str]:
     return {header["replaces"].strip(): text}, set(header["loses"].split()), header["mistake"].strip()
 
 
-@pytest.fixture(autouse=True)
-def spare_worker_for_slow_tests(request):
-    """Slow tests grade notebook after notebook: keep a worker starting while the last one is judged."""
-    if request.node.get_closest_marker("slow"):
-        from autograder import sandbox
-
-        sandbox.prestart(refills=1_000_000)
-
-
 @pytest.fixture(scope="session")
 def release_01():
     return read_release(ASSIGNMENTS / "01_corr2d" / "01_corr2d.ipynb")

@@ -1,0 +1,104 @@
+"""The workers' parent: it imports torch once, then forks one worker per notebook.
+
+Starting a Python that imports torch costs seconds of CPU; forking one that
+already did costs milliseconds. The judge starts this process once, behind
+the namespaces of ``confine.isolation()`` (no network, its own mounts), and
+asks it for workers over a Unix socket, handing over each worker's pipes and
+log file with ``SCM_RIGHTS``. No student code ever runs here.
+
+Each worker is forked into fresh namespaces of its own: the child enters new
+mount, PID and network namespaces and forks again, so the worker is the first
+process of a PID namespace, and killing it kills everything it started. The
+child stays behind to wait for it and sends its exit status down the reply
+pipe; the judge finds the worker as the child's only child. The worker raises
+its own walls (``confine.confine``) and serves, exactly as a worker started on
+its own. Without namespaces the same two forks happen, in a new session.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_REC, MS_PRIVATE = 0x4000, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+PR_SET_PDEATHSIG = 1
+
+
+def main(config: dict) -> None:
+    """Serve spawn requests until the judge closes the control socket."""
+    import matplotlib
+    import torch  # noqa: F401 - imported once, here, for every worker
+
+    from autograder import worker  # noqa: F401
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+    _die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
+    control = socket.socket(fileno=config["control_fd"])
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+        except OSError:
+            os._exit(0)
+        if not message:
+            os._exit(0)
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                _child(request, fds, namespaces=config["namespaces"])
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({"pid": pid}).encode())
+
+
+def _child(request: dict, fds: list[int], namespaces: bool) -> None:
+    """In the forked child: new namespaces, then the worker as their first process; report its end."""
+    from autograder import wire, worker
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.setsid()
+    _die_with_parent()
+    fd_in, fd_out, log = fds
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
+    os.chdir(request["home"])
+    libc = ctypes.CDLL(None, use_errno=True)
+    if namespaces:
+        if libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "unshare failed")
+        # Mounts made from here on stay in this worker's namespace.
+        if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            raise OSError(ctypes.get_errno(), "could not make the mounts private")
+    pid = os.fork()
+    if pid:
+        os.close(fd_in)
+        try:
+            _, status = os.waitpid(pid, 0)
+            wire.send(fd_out, {"nonce": None, "ended": os.waitstatus_to_exitcode(status)}, [])
+        finally:
+            os._exit(0)
+    _die_with_parent()
+    if namespaces and libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
+        raise OSError(ctypes.get_errno(), "could not mount /proc")
+    os.environ.update(request["environment"])
+    sys.argv = ["worker"]
+    worker.run(dict(request["config"], fd_in=fd_in, fd_out=fd_out))
+
+
+def _die_with_parent() -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
