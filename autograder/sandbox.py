@@ -150,8 +150,12 @@ class Zygote:
             reply = json.loads(self.control.recv(4096))
             return int(reply["pid"])
         except (OSError, ValueError, KeyError, TypeError) as error:
+            try:
+                log = (Path(self.home) / "zygote.log").read_text(errors="replace")[-LOG_TAIL_BYTES:]
+            except OSError:
+                log = ""
             self.close()
-            raise WorkerFault(f"the zygote did not fork a worker ({type(error).__name__}: {error})") from None
+            raise WorkerFault(f"the zygote did not fork a worker ({type(error).__name__}: {error})", log) from None
 
     def close(self) -> None:
         self.control.close()
@@ -236,7 +240,10 @@ class WorkerProcess:
         if isinstance(error, _Ended):
             code = error.status
             if code < 0:
-                name = signal.Signals(-code).name
+                try:
+                    name = signal.Signals(-code).name
+                except ValueError:
+                    name = f"signal {-code}"
                 hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (killed, maybe out of memory)",
                         "SIGSEGV": " (crashed)"}.get(name, "")
                 return f"the worker was ended by {name}{hint}"
@@ -399,10 +406,6 @@ def reap() -> None:
 def prestart() -> None:
     """Start the zygote now, so its ``import torch`` overlaps the judge's."""
     zygote()
-
-
-def new_worker(limits: Limits) -> WorkerProcess:
-    return WorkerProcess(limits)
 
 
 @atexit.register

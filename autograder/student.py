@@ -22,7 +22,7 @@ from typing import Any
 from autograder import values, wire
 from autograder.notebook import Cell
 from autograder.records import CallRecord, LoadReport, Route
-from autograder.sandbox import Limits, WorkerFault, WorkerProcess, new_worker
+from autograder.sandbox import Limits, WorkerFault, WorkerProcess
 
 
 class StudentError(Exception):
@@ -177,7 +177,10 @@ class Student(StudentBase):
             return self._worker
         self._generation += 1
         while True:
-            worker = new_worker(self.limits)
+            try:
+                worker = WorkerProcess(self.limits)
+            except WorkerFault as fault:  # no student code has run yet: the judge's problem
+                raise RuntimeError(f"the worker did not start: {fault.reason}\n{fault.log_tail}") from None
             try:
                 self._load(worker)
                 self._worker = worker
