@@ -90,8 +90,7 @@ def untouched():
     return fingerprint()
 
 
-# One xdist worker runs them all, in order: they share the listener's port.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]
+pytestmark = pytest.mark.slow
 # Short deadlines, set the judge's way (its environment; the worker's is empty): hangs stay cheap here.
 DEADLINES = {"AUTOGRADER_CALL_SECONDS": "3", "AUTOGRADER_LOAD_SECONDS": "5", "AUTOGRADER_BUDGET_SECONDS": "8"}
 JUDGE_ENVIRONMENT = {"GITHUB_TOKEN": CANARY, "CI": "true", "GITHUB_ACTIONS": "true", **DEADLINES}

@@ -25,6 +25,8 @@ def test_the_worker_is_another_process_with_an_empty_environment(monkeypatch):
         pid, env, cwd = student.probe()
         assert student.in_force, "the worker reports what confines it"
     assert pid != os.getpid()
+    if isolation().strong:
+        assert pid == 1, "each worker is the first process of a PID namespace of its own"
     assert "CI" not in env and "GITHUB_TOKEN" not in env
     assert not any(name.startswith("GITHUB") for name in env)
     assert cwd != os.getcwd()
@@ -36,6 +38,13 @@ def test_errors_at_load_are_reported_and_later_cells_still_load():
     with Student([*cells, PROBE], FAST) as student:
         assert student.add(2, 3) == 5
         assert set(student.load.errors) == {"bad0", "bad1", "bad2"}
+
+
+@pytest.mark.slow
+def test_a_dead_zygote_is_started_again():
+    sandbox.zygote().close()
+    with Student([PROBE], FAST) as student:
+        assert student.add(1, 2) == 3
 
 
 @pytest.mark.slow

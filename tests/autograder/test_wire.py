@@ -71,7 +71,7 @@ def test_parameters_and_requires_grad_are_restored_only_on_request():
 
 
 @given(JSON_VALUES)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_any_json_value_decodes_to_data_or_a_wire_error(value):
     try:
         decoded = wire.decode(value, [])
@@ -146,7 +146,7 @@ def test_malformed_frames_are_wire_errors(raw, reason):
 
 
 @given(st.binary(max_size=64))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_arbitrary_bytes_never_escape_as_another_error(raw):
     try:
         receive_bytes(raw)
