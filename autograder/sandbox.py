@@ -118,7 +118,8 @@ def _cuda_present() -> bool:
     return torch.cuda.is_available()
 
 
-_STARTER = ("import sys; sys.path.insert(0, sys.argv[1]); import autograder.worker as worker; worker.main()")
+_STARTER = ("import json, sys; sys.path.insert(0, sys.argv[1]); import autograder.zygote as zygote; "
+            "zygote.main(json.loads(sys.argv[2]))")
 
 
 class Zygote:
@@ -129,7 +130,7 @@ class Zygote:
         _become_subreaper()
         self.home = tempfile.mkdtemp(prefix="autograder-zygote-")
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {"zygote": True, "control_fd": theirs.fileno(), "namespaces": self.walls.strong}
+        config = {"control_fd": theirs.fileno(), "namespaces": self.walls.strong}
         with open(Path(self.home) / "zygote.log", "wb") as log:
             self.process = subprocess.Popen(
                 [*self.walls.zygote_prefix, sys.executable, "-I", "-X", "faulthandler", "-c", _STARTER,

@@ -1,7 +1,7 @@
 """The only process that runs student code: it loads the notebook's cells and answers calls.
 
-Started by ``autograder.sandbox`` in an empty environment and a temporary
-directory, behind the walls of ``autograder.confine``. It reads requests from
+Forked by ``autograder.zygote`` for the judge, in an empty environment and a
+temporary directory, behind the walls of ``autograder.confine``. It reads requests from
 one pipe and answers on another, over ``autograder.wire``; the student's stdout
 and stderr go to a capped file the judge never parses. Objects that are not
 data (a student's ``nn.Module``) stay here, named by a numeric handle.
@@ -20,7 +20,6 @@ the package's folder.
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import re
 import sys
@@ -48,13 +47,8 @@ class Worker:
     """Runs the notebook's code cells, then answers calls on its namespace."""
 
     def __init__(self, fd_in: int, fd_out: int, in_force: list[str]) -> None:
-        import matplotlib
-        import torch
+        import torch  # already imported by the zygote, as is pyplot
         from torch.utils._python_dispatch import TorchDispatchMode
-
-        # The notebooks' setup cells plot: import pyplot now, while a spare worker waits for its notebook.
-        matplotlib.use("Agg")
-        import matplotlib.pyplot  # noqa: F401
 
         self.torch = torch
         self.fd_in, self.fd_out = fd_in, fd_out
@@ -297,18 +291,8 @@ def describe_error(error: BaseException) -> dict:
     return {"type": name, "kinds": list(values.exception_kinds(error)), "message": message, "where": frames[-5:]}
 
 
-def main() -> None:
-    """Entry point of the process the judge starts: the zygote (which forks workers), or one worker."""
-    config = json.loads(sys.argv[-1])
-    if config.get("zygote"):
-        from autograder import zygote
-
-        zygote.main(config)
-    else:
-        run(config)
-
-
 def run(config: dict) -> None:
+    """Raise the walls, then serve; called in the process the zygote forked for this worker."""
     fd_in, fd_out = config["fd_in"], config["fd_out"]
     # Student code must not reach the protocol pipes through a child process.
     os.set_inheritable(fd_in, False)

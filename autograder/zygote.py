@@ -39,6 +39,7 @@ def main(config: dict) -> None:
 
     from autograder import worker  # noqa: F401
 
+    # The notebooks' setup cells plot: every worker gets pyplot already imported.
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
 

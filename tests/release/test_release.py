@@ -11,9 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import ASSIGNMENTS, ROOT, SOLUTIONS, solution_code
+from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SOLUTIONS, solution_code
 
-ASSIGNMENT_IDS = sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*"))
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 
 pytestmark = pytest.mark.slow
