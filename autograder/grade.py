@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import judge, rules
+from autograder import judge, rules, seeds
 from autograder.items import PUBLIC_SHARE
 from autograder.notebook import NotebookError, Release, read_release, read_submission
 from autograder.records import Route
@@ -46,6 +46,7 @@ class NotebookResult:
     seconds: float = 0.0
     isolation: str = ""
     internal_error: str = ""
+    seed: seeds.Seed | None = None      # of the hidden inputs (None: no hidden case ran)
 
     @property
     def score(self) -> float:
@@ -99,7 +100,9 @@ def find_notebooks(path: Path, releases: dict[str, Release]) -> list[tuple[Path,
 
 # -- grading one notebook ------------------------------------------------------
 
-def grade_notebook(path: Path, release: Release, hidden: bool = True) -> NotebookResult:
+def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int | None = None,
+                   student: str | None = None) -> NotebookResult:
+    """Grade one notebook; ``seed`` replays a recorded grading, ``student`` names whose notebook it is."""
     started = time.monotonic()
     result = NotebookResult(str(path), release.assignment)
     result.manual = [{"name": f"{release.assignment}/{m.grade_id}: written answer", "max_score": m.points}
@@ -120,8 +123,10 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True) -> Noteboo
             forbidden, tampered = rules.scan(cell.source, cell.name)
             static += forbidden
             tampering += tampered
+    student_sources = [cell.source for cell in submission.cells if not cell.trusted]
+    chosen = seeds.for_notebook(path, release.assignment, student_sources, student, seed)
     try:
-        judgement = judge.judge(release, submission.cells, hidden=hidden)
+        judgement = judge.judge(release, submission.cells, hidden=hidden, seed=chosen.value)
     except Exception as error:  # noqa: BLE001 - keep the score's denominator, report, go on
         result.internal_error = f"{type(error).__name__}: {error}"
         result.notes.append(f"Internal error of the autograder; nothing was graded: {result.internal_error}")
@@ -133,15 +138,19 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True) -> Noteboo
         result.notes.append(f"Cell '{cell}' raised an error when run: {message}")
     result.isolation = judgement.isolation
     result.hidden = any(not case.public for case in judgement.cases)
-    result.entries, warnings = score(release, judgement, static, tampering)
+    result.seed = chosen if result.hidden else None
+    replay = f"replay: python -m autograder grade {path} --seed {chosen.value}"
+    result.entries, warnings = score(release, judgement, static, tampering, replay)
     result.notes.extend(warnings)
     result.seconds = time.monotonic() - started
     return result
 
 
 def score(release: Release, judgement: judge.Judgement, static: list[Route] = (),
-          tampering: list[Route] = ()) -> tuple[list[Entry], list[str]]:
+          tampering: list[Route] = (), replay: str = "") -> tuple[list[Entry], list[str]]:
     """Entries per case, and notes; the from-scratch rule zeroes an item, tampering the whole notebook.
+
+    A failed hidden case's output ends with ``replay``, the command that meets the same inputs again.
 
     Without the assignment's declaration (the hidden cases are not installed),
     its rule exceptions are unknown: routes seen at run time are then reported
@@ -163,7 +172,8 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
             total_weight = sum(c.weight for c in group) or 1.0
             for case in group:
                 worth = points * group_share * case.weight / total_weight
-                entry = Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0, worth, case.output)
+                output = case.output if case.public or case.passed or not replay else f"{case.output}\n{replay}"
+                entry = Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0, worth, output)
                 if case.public and case.passed and not earned_hidden:
                     entry.score = 0.0
                     entry.output = ("the public checks pass, but no hidden check does: public points count "

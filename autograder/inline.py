@@ -18,11 +18,12 @@ to trust.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
-from autograder import judge, values
+from autograder import judge, seeds, values
 from autograder.notebook import Release
 from autograder.records import CallRecord
 from autograder.student import StudentBase
@@ -50,7 +51,8 @@ class LocalStudent(StudentBase):
         before = values.snapshot(args, kwargs)
         started = time.perf_counter()
         try:
-            value = function(*args, **kwargs)
+            with torch.random.fork_rng():   # the cases' generator is not the student's to move
+                value = function(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - report, never crash the check
             return self._keep(CallRecord(origin, label, seconds=time.perf_counter() - started,
                                          error=f"{label} raised {type(error).__name__}: {error}"),
@@ -70,11 +72,27 @@ def run_hidden(item_id: str, namespace: dict[str, Any]) -> None:
     """Run the hidden cases of one item against the notebook's namespace; raise on failure."""
     assignment, item = item_id.split("/", 1)
     release = Release(assignment, Path(f"{assignment}.ipynb"), cells=[], tests=[], manual=[])
-    cases = judge.run_cases(release, LocalStudent(namespace), items={item}, public=False)
+    seed = inline_seed(assignment, namespace)
+    cases = judge.run_cases(release, LocalStudent(namespace), items={item}, public=False, seed=seed.value)
     failed = [case for case in cases if not case.passed]
     if not cases:
         raise AssertionError(f"no hidden cases found for {item_id}")
     if failed:
         lines = [f"- {case.title}: {case.output}" for case in failed]
-        raise AssertionError(f"{len(failed)} of {len(cases)} hidden checks failed for {item_id}:\n" + "\n".join(lines))
+        raise AssertionError(f"{len(failed)} of {len(cases)} hidden checks failed for {item_id} "
+                             f"(hidden inputs from seed {seed}):\n" + "\n".join(lines))
     print(f"{item_id}: all {len(cases)} hidden checks passed")
+
+
+def inline_seed(assignment: str, namespace: dict[str, Any]) -> seeds.Seed:
+    """The seed of a notebook's kernel: nbgrader autograde runs it in ``autograded/<student>/<assignment>/``.
+
+    Outside that layout, the cells run so far (IPython's ``In``) stand for the notebook's content.
+    """
+    override = os.environ.get("AUTOGRADER_SEED", "")
+    if override.isdigit():
+        return seeds.Seed(int(override), "$AUTOGRADER_SEED")
+    notebook = Path.cwd() / f"{assignment}.ipynb"
+    history = namespace.get("In")
+    sources = [str(source) for source in history] if isinstance(history, list) else []
+    return seeds.for_notebook(notebook, assignment, sources)

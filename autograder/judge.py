@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import confine
+from autograder import confine, seeds
 from autograder.expect import CaseFailure
 from autograder.items import Assignment
 from autograder.notebook import Cell, Release
@@ -82,23 +82,27 @@ def declaration(assignment: str) -> Assignment | None:
     return declared
 
 
-def judge(release: Release, cells: list[Cell], hidden: bool = True, limits: Limits | None = None) -> Judgement:
-    """Run ``cells`` in a worker and judge them with the public checks and (``hidden``) the hidden cases."""
-    with Student(cells, limits) as student:
-        cases = run_cases(release, student, hidden=hidden)
+def judge(release: Release, cells: list[Cell], hidden: bool = True, limits: Limits | None = None,
+          seed: int = seeds.DEFAULT) -> Judgement:
+    """Run ``cells`` in a worker and judge them with the public checks and (``hidden``) the hidden cases.
+
+    ``seed`` (see ``autograder.seeds``) fixes the hidden cases' inputs and the worker's generators.
+    """
+    with Student(cells, limits, seed=seed) as student:
+        cases = run_cases(release, student, hidden=hidden, seed=seed)
         walls = "; ".join([confine.isolation().describe(), *student.in_force])
         return Judgement(cases, tuple(student.records), student.load, walls,
                          declaration(release.assignment) if hidden else None)
 
 
 def run_cases(release: Release, student, items: set[str] | None = None,
-              hidden: bool = True, public: bool = True) -> list[CaseResult]:
-    """Run public checks and hidden cases (when present) against ``student``."""
+              hidden: bool = True, public: bool = True, seed: int = seeds.DEFAULT) -> list[CaseResult]:
+    """Run public checks and hidden cases (when present) against ``student``, each case seeded from ``seed``."""
     paths = [str(PUBLIC_CHECKS)] if public else []
     hidden_path = cases_file(release.assignment)
     if hidden and hidden_path.exists():
         paths.append(str(hidden_path))
-    plugin = JudgePlugin(release, student, items)
+    plugin = JudgePlugin(release, student, items, seed)
     args = ["-c", str(CONFIG), "--rootdir", str(PACKAGE), "--noconftest", "-p", "no:cacheprovider",
             "--import-mode=importlib", "-q", "-p", "no:randomly", *paths]
     previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
@@ -120,11 +124,17 @@ def run_cases(release: Release, student, items: set[str] | None = None,
 class JudgePlugin:
     """Gives cases their fixtures and records each outcome."""
 
-    def __init__(self, release: Release, student, items: set[str] | None) -> None:
+    def __init__(self, release: Release, student, items: set[str] | None, seed: int = seeds.DEFAULT) -> None:
         self._release = release
         self._student = student
         self.items = items
+        self.seed = seed
         self.results: dict[str, CaseResult] = {}
+
+    @pytest.fixture(autouse=True)
+    def _seeded_inputs(self, request):
+        """Every case draws its inputs from its own streams of the notebook's seed."""
+        seeds.start_case(self.seed, request.node.nodeid)
 
     @pytest.fixture(scope="session")
     def student(self):

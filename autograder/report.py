@@ -32,8 +32,10 @@ def results_json(results: list[NotebookResult], problems: list[str] = ()) -> dic
     max_score = sum(r.max_score for r in results)
     lines = list(problems)
     for result in results:
-        lines.append(f"{result.path}: {_round(result.score)}/{_round(result.max_score)} "
-                     f"({result.seconds:.1f} s)")
+        # No timing here: grading a notebook again with its seed gives the same file, byte for byte.
+        lines.append(f"{result.path}: {_round(result.score)}/{_round(result.max_score)}")
+        if result.seed:
+            lines.append(f"  hidden inputs: seed {result.seed} (grade again with --seed {result.seed.value})")
         if result.isolation:
             lines.append(f"  isolation: {result.isolation}")
         lines.extend(f"  note: {note}" for note in result.notes)
@@ -49,6 +51,8 @@ def results_json(results: list[NotebookResult], problems: list[str] = ()) -> dic
         "tests": tests,
         "manual": [m for r in results for m in r.manual],
         "isolation": sorted({r.isolation for r in results if r.isolation}),
+        "seeds": [{"notebook": r.path, "assignment": r.assignment, "seed": r.seed.value, "from": r.seed.origin}
+                  for r in results if r.seed],
     }
 
 

@@ -139,9 +139,10 @@ class Student(StudentBase):
     spent, calls get short deadlines, so a hanging notebook stays cheap to grade.
     """
 
-    def __init__(self, cells: list[Cell], limits: Limits | None = None) -> None:
+    def __init__(self, cells: list[Cell], limits: Limits | None = None, seed: int = 0) -> None:
         super().__init__()
         self.cells = cells
+        self.seed = seed
         self.limits = limits or Limits()
         self.load = LoadReport()
         self.in_force: list[str] = []       # the worker's own report of its confinement
@@ -191,7 +192,8 @@ class Student(StudentBase):
 
     def _load(self, worker: WorkerProcess) -> None:
         try:
-            reply, _ = worker.request({"op": "ping", "nonce": secrets.token_hex(8)}, [], self.limits.start_seconds)
+            reply, _ = worker.request({"op": "ping", "seed": self.seed, "nonce": secrets.token_hex(8)}, [],
+                                      self.limits.start_seconds)
         except WorkerFault as fault:  # no student code has run yet: the judge's problem
             raise RuntimeError(f"the worker did not start: {fault.reason}\n{fault.log_tail}") from None
         worker.note_started()

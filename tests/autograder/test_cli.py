@@ -55,3 +55,57 @@ def test_nbgrader_submission_folders_are_found_at_any_depth(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads(out.read_text())
     assert data["max_score"] == 22 and "alice" in data["output"] and "bob" in data["output"]
+
+
+def flipped_on_one_axis(directory):
+    """A partly wrong 01: conv2d_strict flips the rows only, so its hidden failures print input-dependent errors."""
+    from tests.conftest import SAMPLES, build_submission, read_sample
+
+    overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "conv2d_strict_flips_one_axis.py")
+    return build_submission(directory, "01_corr2d", overrides)
+
+
+def test_five_regrades_of_a_partly_wrong_notebook_write_identical_results_files(tmp_path):
+    from autograder import cli
+
+    notebook = flipped_on_one_axis(tmp_path / "submitted" / "alice")
+    files = []
+    for attempt in range(5):
+        files.append(tmp_path / f"results-{attempt}.json")
+        assert cli.main(["grade", str(notebook), "--json", str(files[-1])]) == 0
+    texts = {path.read_bytes() for path in files}
+    assert len(texts) == 1, "a regrade changed the results file"
+    data = json.loads(files[0].read_text())
+    assert 0 < data["score"] < data["max_score"]
+    assert data["seeds"][0]["from"] == "student 'alice'"
+
+
+def test_a_failure_replays_with_its_seed_for_anyone(tmp_path):
+    from autograder import cli
+
+    notebook = flipped_on_one_axis(tmp_path / "submitted" / "alice")
+    first = tmp_path / "first.json"
+    assert cli.main(["grade", str(notebook), "--json", str(first)]) == 0
+    failed = [t for t in json.loads(first.read_text())["tests"] if t["status"] == "failed"]
+    assert failed and all("max abs error" in t["output"] or "raised" in t["output"] for t in failed[1:])
+    command = failed[-1]["output"].splitlines()[-1]
+    assert command.startswith("replay: python -m autograder grade ")
+    seed = command.split("--seed ")[1]
+
+    copy = tmp_path / "elsewhere" / "01_corr2d.ipynb"     # no student folder: seeded by its content
+    copy.parent.mkdir()
+    copy.write_bytes(notebook.read_bytes())
+    replayed, other = tmp_path / "replayed.json", tmp_path / "other.json"
+    assert cli.main(["grade", str(copy), "--seed", seed, "--json", str(replayed)]) == 0
+    assert cli.main(["grade", str(copy), "--json", str(other)]) == 0
+
+    def outputs(path, notebook):
+        tests = json.loads(path.read_text())["tests"]
+        return [t["output"].replace(str(notebook), "NOTEBOOK") for t in tests]
+
+    def errors(path):   # the messages alone, without the replay line
+        return [line for t in json.loads(path.read_text())["tests"] for line in t["output"].splitlines()
+                if not line.startswith("replay:")]
+
+    assert outputs(replayed, copy) == outputs(first, notebook)
+    assert errors(other) != errors(first), "the same hidden inputs without the seed?"

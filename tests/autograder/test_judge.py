@@ -68,3 +68,30 @@ def test_a_case_with_an_unknown_or_missing_item_stops_the_judge(tmp_path, monkey
     monkeypatch.setattr(judge, "CASES", tmp_path)
     with pytest.raises(RuntimeError, match=message):
         judge.run_cases(release_01, LocalStudent({}), public=False)
+
+
+def hidden_inputs(release, seed: int) -> list:
+    """What the hidden corr2d cases hand to a (correct) corr2d under ``seed``."""
+    space = namespace("01_corr2d")
+    seen, correct = [], space["corr2d"]
+
+    def corr2d(X, K):
+        seen.append((X.clone(), K.clone()))
+        return correct(X, K)
+
+    space["corr2d"] = corr2d
+    cases = judge.run_cases(release, LocalStudent(space), items={"corr2d"}, public=False, seed=seed)
+    assert cases and all(case.passed for case in cases)
+    return seen
+
+
+def test_a_regrade_meets_the_same_hidden_inputs_and_another_student_other_ones(release_01):
+    from autograder import seeds
+
+    alice, bob = (seeds.for_notebook("01_corr2d.ipynb", "01_corr2d", [], student=name).value
+                  for name in ("alice", "bob"))
+    first, again, other = (hidden_inputs(release_01, seed) for seed in (alice, alice, bob))
+    assert len(first) == len(again) > 20
+    assert all(X.equal(X2) and K.equal(K2) for (X, K), (X2, K2) in zip(first, again))
+    differ = [not (X.shape == X2.shape and X.equal(X2)) for (X, _), (X2, _) in zip(first, other)]
+    assert sum(differ) > len(differ) // 2, "two students should meet mostly different hidden inputs"
