@@ -135,11 +135,15 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
         result.seconds = time.monotonic() - started
         return result
     for cell, message in judgement.load.errors.items():
-        result.notes.append(f"Cell '{cell}' raised an error when run: {message}")
+        hint = submission.hint(message)
+        result.notes.append(f"Cell '{cell}' raised an error when run: {message}" + (f"\n{hint}" if hint else ""))
     result.isolation = judgement.isolation
     result.hidden = any(not case.public for case in judgement.cases)
     result.seed = chosen if result.hidden else None
     replay = f"replay: python -m autograder grade {path} --seed {chosen.value}"
+    for case in judgement.cases:
+        hint = submission.hint(case.output)
+        case.output += f"\n{hint}" if hint else ""
     result.entries, warnings = score(release, judgement, static, tampering, replay)
     result.notes.extend(warnings)
     result.seconds = time.monotonic() - started

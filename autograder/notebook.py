@@ -3,7 +3,8 @@
 The release notebook (``assignments/NN_name/NN_name.ipynb``) says which cells
 exist: setup cells (locked code the course provides), solution cells (where
 students write), test cells (public checks plus nbgrader points) and written
-answers. From a submission only the *source of the solution cells* is taken,
+answers; optional exercises (``exercise_*`` solution cells) are not graded and
+never run. From a submission only the *source of the solution cells* is taken,
 matched by nbgrader ``grade_id`` and, failing that, by cell id. Everything else
 (setup code, checks, points) comes from the release, so editing a test cell or
 its metadata in the submission changes nothing but a note in the feedback.
@@ -11,6 +12,7 @@ its metadata in the submission changes nothing but a note in the feedback.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ import nbformat
 
 MAX_NOTEBOOK_BYTES = 100 << 20
 TEST_PREFIX = "test_"
+EXERCISE_PREFIX = "exercise_"   # optional, ungraded answer cells: never run by the grader
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*$", re.S | re.M)
 
 
@@ -59,6 +62,8 @@ class Release:
     cells: list[dict]                       # ordered: {"kind", "grade_id", "id", "source"}
     tests: list[TestCell]
     manual: list[ManualCell]
+    ids: frozenset[str] = frozenset()      # every cell id of the release
+
 
     @property
     def solution_ids(self) -> list[str]:
@@ -78,6 +83,13 @@ class Submission:
 
     cells: list[Cell]                                   # to run, in order
     notes: list[str] = field(default_factory=list)      # feedback on the file itself
+    elsewhere: dict[str, str] = field(default_factory=dict)   # name -> the unrun cell that defines it
+
+    def hint(self, message: str) -> str:
+        """For a NameError about a name defined in a cell the grader does not run: say which cell."""
+        names = dict.fromkeys(re.findall(r"NameError: name '(\w+)' is not defined", message))
+        return "\n".join(f"'{name}' is defined only in {self.elsewhere[name]}, which the grader does not run: "
+                         "move it into the solution cell that uses it" for name in names if name in self.elsewhere)
 
 
 def _nbgrader(cell: dict) -> dict:
@@ -129,7 +141,7 @@ def read_release(path: Path) -> Release:
         if meta.get("solution") and meta.get("grade"):
             manual.append(ManualCell(grade_id, float(meta.get("points", 0))))
             continue
-        if cell.cell_type != "code" or not meta:
+        if cell.cell_type != "code" or not meta or grade_id.startswith(EXERCISE_PREFIX):
             continue
         if meta.get("solution"):
             cells.append({"kind": "solution", "grade_id": grade_id, "id": cell.get("id"), "source": source})
@@ -139,7 +151,8 @@ def read_release(path: Path) -> Release:
         elif meta.get("locked"):
             cells.append({"kind": "setup", "grade_id": grade_id, "id": cell.get("id"), "source": source})
     path = Path(path)
-    return Release(path.stem, path, cells, tests, manual)
+    ids = frozenset(cell.get("id") for cell in notebook.cells if cell.get("id"))
+    return Release(path.stem, path, cells, tests, manual, ids)
 
 
 def read_submission(path: Path, release: Release) -> Submission:
@@ -155,6 +168,7 @@ def read_submission(path: Path, release: Release) -> Submission:
             by_cell_id.setdefault(cell["id"], cell)
 
     submission = Submission(cells=[])
+    run_ids = set()
     if not by_grade_id:
         submission.notes.append("No nbgrader metadata found: cells were matched by cell id only.")
     for spec in release.cells:
@@ -171,12 +185,37 @@ def read_submission(path: Path, release: Release) -> Submission:
             submission.notes.append(f"Solution cell '{spec['grade_id']}' is no longer a code cell.")
             continue
         submission.cells.append(Cell(spec["grade_id"], cell.source))
+        run_ids.add(id(cell))
 
+    for number, cell in enumerate(notebook.cells, 1):
+        if cell.cell_type == "code" and id(cell) not in run_ids:
+            added = "" if cell.get("id") in release.ids else ", a cell you added"
+            first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            for name in defined_names(cell.source):
+                submission.elsewhere.setdefault(name, f"cell {number} (`{first[:60]}`{added})")
     for test in release.tests:
         copies = by_grade_id.get(test.grade_id, [])
         if copies and _public_part(copies[0].source) != _public_part(test.source):
             submission.notes.append(f"Test cell '{test.grade_id}' was edited; the original checks were used.")
     return submission
+
+
+def defined_names(source: str) -> list[str]:
+    """Names a cell binds at its top level: functions, classes, assignments, imports."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return names
 
 
 def _public_part(source: str) -> str:

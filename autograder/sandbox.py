@@ -30,6 +30,8 @@ from autograder import confine, wire
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 LOG_TAIL_BYTES = 2000
 EXIT_GRACE_SECONDS = 5.0
+# The deadlines students are told about (in every notebook's rules cell: autograder/handbook.py).
+CALL_SECONDS, LOAD_SECONDS, BUDGET_SECONDS, SPENT_CALL_SECONDS = 10.0, 30.0, 45.0, 2.0
 
 
 def _seconds(variable: str, default: float) -> float:
@@ -53,11 +55,12 @@ class Limits:
     open_files: int = 256
     address_space: int = 4 << 30    # virtual memory: a worker with torch loaded peaks near 0.6 GiB
     processes: int = 64             # RLIMIT_NPROC, when the worker runs as its own user
-    call_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_CALL_SECONDS", 10.0))
-    load_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_LOAD_SECONDS", 30.0))
+    call_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_CALL_SECONDS", CALL_SECONDS))
+    load_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_LOAD_SECONDS", LOAD_SECONDS))
     # Time one notebook may lose to calls that ran out of time; once spent, calls get short deadlines.
-    budget_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_BUDGET_SECONDS", 45.0))
-    spent_call_seconds: float = 2.0  # the deadline of a call once the budget is spent
+    budget_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_BUDGET_SECONDS",
+                                                                                     BUDGET_SECONDS))
+    spent_call_seconds: float = SPENT_CALL_SECONDS  # the deadline of a call once the budget is spent
     start_seconds: float = 120.0    # for the worker to start (import torch) before any student code
 
 

@@ -88,3 +88,36 @@ def test_a_huge_output_cell_is_ignored(tmp_path, release_01):
     result = grade_notebook(path, release_01)
     assert result.score == pytest.approx(result.max_score)
     json.dumps([e.output for e in result.entries])
+
+
+def with_a_helper_cell(tmp_path, helper: str = "def shift_sum(X, K):\n    return X.sum() * K.sum()\n"):
+    """01, with corr2d calling a helper that the student defined in a cell of their own, after the setup."""
+    path = build_submission(tmp_path, "01_corr2d", {"corr2d": "def corr2d(X, K):\n    return shift_sum(X, K)\n"})
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(2, nbformat.v4.new_code_cell(helper))
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_names_defined_only_in_cells_the_grader_skips_are_known_with_their_cell(tmp_path, release_01):
+    from autograder.notebook import read_submission
+
+    path = with_a_helper_cell(tmp_path, "import numpy as numpy_again\nfrom math import pi as PI\n"
+                                        "def shift_sum(X, K):\n    return X\nscale, (a, b) = 2, (3, 4)\n")
+    submission = read_submission(path, release_01)
+    assert set(submission.elsewhere) >= {"numpy_again", "PI", "shift_sum", "scale", "a", "b"}
+    assert submission.elsewhere["shift_sum"] == "cell 3 (`import numpy as numpy_again`, a cell you added)"
+    assert "X_edge" in submission.elsewhere and "a cell you added" not in submission.elsewhere["X_edge"]
+    assert "corr2d" not in submission.elsewhere                   # defined where the grader runs it
+    hint = submission.hint("corr2d(X 3x3) raised NameError: name 'shift_sum' is not defined")
+    assert "'shift_sum' is defined only in cell 3" in hint and "does not run" in hint
+    assert submission.hint("raised NameError: name 'nowhere' is not defined") == ""
+
+
+@pytest.mark.slow
+def test_the_feedback_of_a_name_error_names_the_cell_the_grader_did_not_run(tmp_path, release_01):
+    result = grade_notebook(with_a_helper_cell(tmp_path), release_01)
+    corr2d = [e for e in result.entries if e.name.startswith("01_corr2d/corr2d:")]
+    assert corr2d and all(e.score == 0 for e in corr2d)
+    assert all("'shift_sum' is defined only in cell 3 (`def shift_sum(X, K):`, a cell you added), which the "
+               "grader does not run" in e.output for e in corr2d), [e.output for e in corr2d]

@@ -1,0 +1,38 @@
+"""The student template repository, built from this one: what students get, and nothing else.
+
+It holds the released notebooks (all, or the ones named), the grader without
+``autograder/cases/`` (the hidden cases, the assignments' declarations and the
+course secret stay with the instructor), the packaging files that let
+``pip install -e .`` work, and the files of ``student-template/`` (its README
+and the workflow that grades the public checks on every push).
+``tests/release/test_leaks.py`` checks that it carries no solution line of any
+assignment.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGING = ("pyproject.toml", "environment.yml")
+NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cases")
+
+
+def build(dest: Path, assignments: Iterable[str] | None = None, root: Path = ROOT) -> Path:
+    """Write the student template into ``dest`` (which must not exist yet); return it."""
+    dest = Path(dest)
+    released = sorted(p.name for p in (root / "assignments").glob("[0-9][0-9]_*") if p.is_dir())
+    chosen = released if assignments is None else list(assignments)
+    unknown = sorted(set(chosen) - set(released))
+    if unknown:
+        raise ValueError(f"no release of {', '.join(unknown)} under {root / 'assignments'}")
+    dest.mkdir(parents=True)
+    for name in chosen:
+        shutil.copytree(root / "assignments" / name, dest / "assignments" / name, ignore=NEVER)
+    shutil.copytree(root / "autograder", dest / "autograder", ignore=NEVER)
+    for name in PACKAGING:
+        shutil.copy2(root / name, dest / name)
+    shutil.copytree(root / "student-template", dest, dirs_exist_ok=True, ignore=NEVER)
+    return dest
