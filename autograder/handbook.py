@@ -54,10 +54,11 @@ TEXT = """\
 
 *Every notebook of the course has this cell; it states what the grader enforces.*
 
-**What runs.** The grader runs the course's locked cells and the cells that held a stub
-(`raise NotImplementedError()`), in notebook order, and nothing else. Put the helpers and imports your
-functions need *inside those cells*: a name defined only in another cell, or in a cell you added, does not
-exist when grading (the feedback names that cell). Your graded functions may call each other.
+**What runs.** The grader runs the course's locked cells and the cells of the graded functions (where a
+`raise NotImplementedError()` stub stood), in notebook order, and nothing else: no demo, test cell or optional
+exercise. Put the helpers and imports your functions need *inside those cells*: a name defined only in another
+cell, or in a cell you added, does not exist when grading (the feedback names that cell). Graded functions may
+call each other; a mistake in one then costs points in both.
 
 **Points.** An item's points are in its test cell: {public} for the checks you can see there, {hidden} for
 hidden checks on random shapes, dtypes and edge cases, split by weight. The visible points count only if at

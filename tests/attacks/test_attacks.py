@@ -37,6 +37,7 @@ ATTACKS = sorted((HERE / "01_corr2d").glob("*.py"))
 CANARY = "ghs_canary_0123456789"
 PORT = 47613
 LEAKS = (CANARY, "def ref_corr2d", "BEGIN SOLUTION", "Grade notebooks: find them")
+SECRET = (ROOT / "autograder" / "cases" / "course_secret").read_text().strip()  # the seeds' key: never to leak
 
 
 def fingerprint() -> dict[str, str]:
@@ -152,7 +153,7 @@ def test_an_attack_earns_nothing_and_breaks_nothing(attack, tmp_path, listener, 
     assert data["score"] == 0, f"{tactic(attack)}: scored {data['score']}"
     assert data["max_score"] == 11
     text = json.dumps(data) + run.stdout
-    for leak in LEAKS:
+    for leak in (*LEAKS, SECRET):
         assert leak not in text, f"{tactic(attack)}: the feedback leaks {leak!r}"
     assert not listener, f"{tactic(attack)}: a connection reached 127.0.0.1:{PORT}"
     assert not stray_processes(), f"{tactic(attack)}: processes outlived grading"

@@ -65,14 +65,22 @@ def flipped_on_one_axis(directory):
     return build_submission(directory, "01_corr2d", overrides)
 
 
-def test_five_regrades_of_a_partly_wrong_notebook_write_identical_results_files(tmp_path):
+@pytest.fixture(scope="module")
+def regraded(tmp_path_factory):
+    """Alice's partly wrong 01, graded five times: (the notebook, the five results files)."""
     from autograder import cli
 
-    notebook = flipped_on_one_axis(tmp_path / "submitted" / "alice")
+    tmp = tmp_path_factory.mktemp("regrades")
+    notebook = flipped_on_one_axis(tmp / "submitted" / "alice")
     files = []
     for attempt in range(5):
-        files.append(tmp_path / f"results-{attempt}.json")
+        files.append(tmp / f"results-{attempt}.json")
         assert cli.main(["grade", str(notebook), "--json", str(files[-1])]) == 0
+    return notebook, files
+
+
+def test_five_regrades_of_a_partly_wrong_notebook_write_identical_results_files(regraded):
+    _, files = regraded
     texts = {path.read_bytes() for path in files}
     assert len(texts) == 1, "a regrade changed the results file"
     data = json.loads(files[0].read_text())
@@ -80,12 +88,10 @@ def test_five_regrades_of_a_partly_wrong_notebook_write_identical_results_files(
     assert data["seeds"][0]["from"] == "student 'alice'"
 
 
-def test_a_failure_replays_with_its_seed_for_anyone(tmp_path):
+def test_a_failure_replays_with_its_seed_for_anyone(regraded, tmp_path):
     from autograder import cli
 
-    notebook = flipped_on_one_axis(tmp_path / "submitted" / "alice")
-    first = tmp_path / "first.json"
-    assert cli.main(["grade", str(notebook), "--json", str(first)]) == 0
+    notebook, (first, *_) = regraded
     failed = [t for t in json.loads(first.read_text())["tests"] if t["status"] == "failed"]
     assert failed and all("max abs error" in t["output"] or "raised" in t["output"] for t in failed[1:])
     command = failed[-1]["output"].splitlines()[-1]
