@@ -10,7 +10,9 @@ the grader's machinery scores the notebook 0.
 
 from __future__ import annotations
 
+import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,21 +142,20 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     result.isolation = judgement.isolation
     result.hidden = any(not case.public for case in judgement.cases)
     result.seed = chosen if result.hidden else None
-    replay = f"replay: python -m autograder grade {path} --seed {chosen.value}"
-    for case in judgement.cases:
-        hint = submission.hint(case.output)
-        case.output += f"\n{hint}" if hint else ""
-    result.entries, warnings = score(release, judgement, static, tampering, replay)
+    replay = f"replay: python -m autograder grade {shlex.quote(str(path))} --seed {chosen.value}"
+    result.entries, warnings = score(release, judgement, static, tampering, replay, submission.hint)
     result.notes.extend(warnings)
     result.seconds = time.monotonic() - started
     return result
 
 
 def score(release: Release, judgement: judge.Judgement, static: list[Route] = (),
-          tampering: list[Route] = (), replay: str = "") -> tuple[list[Entry], list[str]]:
+          tampering: list[Route] = (), replay: str = "",
+          hint: Callable[[str], str] = lambda output: "") -> tuple[list[Entry], list[str]]:
     """Entries per case, and notes; the from-scratch rule zeroes an item, tampering the whole notebook.
 
-    A failed hidden case's output ends with ``replay``, the command that meets the same inputs again.
+    A failed case's output gains ``hint(output)`` when there is one (a name defined in a cell that is
+    not run); a failed hidden case's ends with ``replay``, the command that meets the same inputs again.
 
     Without the assignment's declaration (the hidden cases are not installed),
     its rule exceptions are unknown: routes seen at run time are then reported
@@ -176,7 +177,8 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
             total_weight = sum(c.weight for c in group) or 1.0
             for case in group:
                 worth = points * group_share * case.weight / total_weight
-                output = case.output if case.public or case.passed or not replay else f"{case.output}\n{replay}"
+                extra = [] if case.passed else [hint(case.output), "" if case.public else replay]
+                output = "\n".join([case.output, *filter(None, extra)])
                 entry = Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0, worth, output)
                 if case.public and case.passed and not earned_hidden:
                     entry.score = 0.0

@@ -131,6 +131,10 @@ class JudgePlugin:
         self.seed = seed
         self.results: dict[str, CaseResult] = {}
 
+    def pytest_collection(self, session) -> None:
+        """Anything a cases file draws while it is collected comes from the seed too."""
+        seeds.start_case(self.seed, "<collection>")
+
     @pytest.fixture(autouse=True)
     def _seeded_inputs(self, request):
         """Every case draws its inputs from its own streams of the notebook's seed."""
