@@ -142,6 +142,9 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     result.isolation = judgement.isolation
     result.hidden = any(not case.public for case in judgement.cases)
     result.seed = chosen if result.hidden else None
+    if result.hidden and not seeds.course_secret():
+        result.notes.append("No course secret is set (autograder/cases/course_secret or $AUTOGRADER_COURSE_SECRET): "
+                            "anyone with the hidden cases can tell which inputs a notebook will meet")
     replay = f"replay: python -m autograder grade {shlex.quote(str(path))} --seed {chosen.value}"
     result.entries, warnings = score(release, judgement, static, tampering, replay, submission.hint)
     result.notes.extend(warnings)

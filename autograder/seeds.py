@@ -17,6 +17,9 @@ case's name: ``torch.manual_seed`` is set before each case runs and
 ``cases.common.rng()`` hands out ``random.Random`` streams, so one case's
 inputs do not depend on which other cases ran or how far they got. The worker
 is seeded from the notebook's seed as well (``random``, ``numpy``, ``torch``).
+Under ``nbgrader autograde`` (``autograder.inline``) the student comes from the
+``autograded/<id>/`` folder the notebook runs in, and ``$AUTOGRADER_SEED``
+replays a recorded seed.
 """
 
 from __future__ import annotations

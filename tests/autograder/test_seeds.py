@@ -69,3 +69,14 @@ def test_a_seed_out_of_range_is_a_usage_error(text, tmp_path):
     from autograder import cli
 
     assert cli.main(["grade", "--seed", text, "--json", str(tmp_path / "r.json")]) == 2
+
+
+@pytest.mark.slow
+def test_without_a_course_secret_grading_says_so(monkeypatch, tmp_path, release_01):
+    from autograder.grade import grade_notebook
+
+    monkeypatch.setattr(seeds, "SECRET_FILE", tmp_path / "none")
+    monkeypatch.delenv(seeds.SECRET_ENV, raising=False)
+    assert seeds.course_secret() == b""
+    result = grade_notebook(release_01.path, release_01)
+    assert result.seed is not None and any("No course secret is set" in note for note in result.notes)
