@@ -66,6 +66,10 @@ class StudentBase:
         return self._invoke("grad", name, args, kwargs, origin=name, timeout=timeout,
                             wrt=list(wrt), dout=dout).value
 
+    def echo(self, args: tuple, reply_bytes: int) -> float:
+        """Seconds of a round trip that carries ``args`` there and ``reply_bytes`` back and runs no student code."""
+        return 0.0
+
     @staticmethod
     def type_names(obj: Any) -> tuple[str, ...]:
         """Qualified names of the classes of a returned object (its MRO)."""
@@ -227,13 +231,16 @@ class Student(StudentBase):
                                                                "call crashed the worker"))
         worker = self._ensure_worker()
         blobs: list[bytes] = []
-        header: dict[str, Any] = {
-            "op": op,
-            "target": target._ref if isinstance(target, RemoteObject) else target,
-            "args": wire.encode(list(args), blobs, keep=_refuse),
-            "kwargs": wire.encode(dict(kwargs), blobs, keep=_refuse),
-            "nonce": secrets.token_hex(8),
-        }
+        try:
+            header: dict[str, Any] = {
+                "op": op,
+                "target": target._ref if isinstance(target, RemoteObject) else target,
+                "args": wire.encode(list(args), blobs, keep=self._handle),
+                "kwargs": wire.encode(dict(kwargs), blobs, keep=self._handle),
+                "nonce": secrets.token_hex(8),
+            }
+        except TypeError as error:
+            return self._keep(CallRecord(origin, label, error=f"{label}: {error}"))
         if "dout" in extra:
             header["dout"] = wire.encode(extra.pop("dout"), blobs)
         header.update(extra)
@@ -263,6 +270,27 @@ class Student(StudentBase):
                                          error=f"{label}: the worker broke the protocol ({error})"))
         return self._keep(CallRecord(origin, label, value, mutated, routes, elapsed))
 
+    def echo(self, args: tuple, reply_bytes: int) -> float:
+        blobs: list[bytes] = []
+        header = {"op": "echo", "args": wire.encode(list(args), blobs, keep=self._handle),
+                  "reply_bytes": int(reply_bytes), "nonce": secrets.token_hex(8)}
+        worker = self._ensure_worker()
+        started = time.perf_counter()
+        try:
+            worker.request(header, blobs, self.limits.call_seconds)
+        except WorkerFault as fault:
+            self._worker = None
+            raise RuntimeError(f"the worker did not echo: {fault.reason}") from None
+        return time.perf_counter() - started
+
+    def _handle(self, obj: Any) -> dict:
+        """An object that lives in the worker (a student's cache, a function), sent back to it as its handle."""
+        if isinstance(obj, RemoteObject) and obj._student is self:
+            if obj._generation != self._generation:
+                raise TypeError(f"{obj!r} was lost when an earlier call crashed the worker")
+            return obj._ref
+        raise TypeError(f"cannot send {type(obj).__name__} to the worker")
+
     def _fault_message(self, fault: WorkerFault, origin: str) -> str:
         """Say what went wrong, and block the student function a timed-out call was stuck in."""
         tail = fault.log_tail.strip()
@@ -282,10 +310,6 @@ class _CellKilledWorker(Exception):
     def __init__(self, cell: str, reason: str) -> None:
         super().__init__(reason)
         self.cell, self.reason = cell, reason
-
-
-def _refuse(obj: Any) -> dict:
-    raise TypeError(f"cannot send {type(obj).__name__} to the worker")
 
 
 def _list(value: Any) -> list:

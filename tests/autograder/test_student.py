@@ -23,6 +23,17 @@ def fail(kind):
     raise {"value": ValueError, "index": IndexError, "exit": SystemExit}[kind]("no")
 class Layer(torch.nn.Module):
     pass
+def forward(x):
+    return x * 2, {"x": x, "undo": lambda g: g * 2}     # a cache that is not all data
+def backward(dout, cache):
+    return cache["undo"](dout)
+def make_tripler():
+    return lambda x: 3 * x
+def apply(f, x):
+    return f(x)
+def crash():
+    import os
+    os._exit(3)
 '''
 
 
@@ -68,3 +79,19 @@ def test_a_system_exit_in_the_worker_never_becomes_one_in_the_judge(student):
     with pytest.raises(StudentError, match="raised SystemExit") as caught:
         student.fail("exit")
     assert not isinstance(caught.value, SystemExit)
+
+
+def test_objects_the_student_returned_can_be_passed_back(student):
+    out, cache = student.forward(torch.ones(2))
+    assert torch.equal(out, torch.full((2,), 2.0)) and torch.equal(cache["x"], torch.ones(2))
+    assert torch.equal(student.backward(torch.ones(2), cache), torch.full((2,), 2.0))
+    assert torch.equal(student.apply(student.make_tripler(), torch.ones(3)), torch.full((3,), 3.0))
+
+
+def test_an_object_from_a_crashed_worker_is_a_clear_error():
+    with Student([Cell("code", SOURCE)], Limits(call_seconds=5, load_seconds=5)) as student:
+        tripler = student.make_tripler()
+        with pytest.raises(StudentError):
+            student.crash()
+        with pytest.raises(StudentError, match="lost when an earlier call crashed the worker"):
+            student.apply(tripler, torch.ones(1))

@@ -27,6 +27,8 @@ WRONG = {
                         "stride=k)[0, 0]",
     "global_avg_pool": "return X.amax(dim=(2, 3))",
     "min_pool": "return -pool2d(-X, pool_size, 'avg', stride=stride)",
+    "dx_by_transpose": "return torch.nn.functional.conv_transpose2d(dout, w, stride=stride, padding=padding)",
+    "global_avg_pool_backward": "return dout[:, :, None, None].expand(x_shape).clone()",
 }
 
 

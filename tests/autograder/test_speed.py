@@ -1,0 +1,114 @@
+"""Do speed checks tell a Python loop over N, H or W from a vectorised convolution, whatever the machine's load?
+
+The student functions below run in a worker; the reference (the vectorised one)
+runs in the judge, on the shapes and with the limit of 04's speed checks. A loop
+over kernel offsets is allowed by the contract and must pass; a loop over the
+batch or over output positions must fail. Figures
+over many runs: ``tests/benchmarks/speed_verdicts.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from autograder import speed
+from autograder.cases.test_04_backprop import SPEED_LIMIT as LIMIT
+from autograder.cases.test_04_backprop import SPEED_SHAPES as SHAPES
+from autograder.notebook import Cell
+from autograder.student import Student
+
+VARIANTS = '''
+import torch
+
+def vectorised(x, w, b, stride=1, padding=0):
+    kh, kw = w.shape[2:]
+    xp = torch.nn.functional.pad(x, (padding,) * 4)
+    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)            # (N, C, H', W', kh, kw)
+    return torch.einsum("nchwij,fcij->nfhw", windows, w) + b.view(1, -1, 1, 1)
+
+def loop_over_offsets(x, w, b, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F, _, kh, kw = w.shape
+    xp = torch.nn.functional.pad(x, (padding,) * 4)
+    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
+    out = torch.zeros(N, F, Ho, Wo, dtype=x.dtype) + b.view(1, -1, 1, 1)
+    for a in range(kh):
+        for c in range(kw):
+            patch = xp[:, :, a:a + stride * (Ho - 1) + 1:stride, c:c + stride * (Wo - 1) + 1:stride]
+            out += torch.einsum("nchw,fc->nfhw", patch, w[:, :, a, c])
+    return out
+
+def loop_over_batch(x, w, b, stride=1, padding=0):
+    kh, kw = w.shape[2:]
+    outs = []
+    for n in range(x.shape[0]):
+        windows = torch.nn.functional.pad(x[n:n + 1], (padding,) * 4).unfold(2, kh, stride).unfold(3, kw, stride)
+        outs.append(torch.einsum("nchwij,fcij->nfhw", windows, w) + b.view(1, -1, 1, 1))
+    return torch.cat(outs)
+
+def loop_over_positions(x, w, b, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F, _, kh, kw = w.shape
+    xp = torch.nn.functional.pad(x, (padding,) * 4)
+    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
+    out = torch.zeros(N, F, Ho, Wo, dtype=x.dtype)
+    for i in range(Ho):
+        for j in range(Wo):
+            window = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw].reshape(N, -1)
+            out[:, :, i, j] = window @ w.reshape(F, -1).T + b
+    return out
+'''
+EXPECTED = {  # variant -> the shapes whose speed check it fails
+    "vectorised": set(), "loop_over_offsets": set(),
+    "loop_over_batch": {"many small images"}, "loop_over_positions": {"large images"},
+}
+
+
+def reference(x, w, b, stride=1, padding=0):
+    space: dict = {}
+    exec(VARIANTS, space)  # noqa: S102 - the test's own code
+    return space["vectorised"](x, w, b, stride, padding)
+
+
+def inputs(label: str) -> tuple:
+    N, C, H, W, F, k = SHAPES[label]
+    generator = torch.Generator().manual_seed(0)
+    return (torch.randn(N, C, H, W, generator=generator), torch.randn(F, C, k, k, generator=generator),
+            torch.randn(F, generator=generator), 1, k // 2)
+
+
+@pytest.fixture(scope="module")
+def student():
+    with Student([Cell("variants", VARIANTS)]) as student:
+        yield student
+
+
+def test_a_verdict_says_how_far_off_it_was_and_why():
+    slow = speed.Verdict("conv_forward_fast(x (4, 3, 8, 8), ...)", "cpu", 6, 0.120, 0.004, 0.001)
+    assert not slow.passed and slow.ratio == pytest.approx(30)
+    assert "took 30.0x as long as the reference, over the limit of 6x" in slow.message()
+    assert "loop over the batch" in slow.message()
+    fast = speed.Verdict("f", "cpu", 6, 0.008, 0.004, 0.001)
+    assert fast.passed and "within the limit" in fast.message() and "loop" not in fast.message()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", list(EXPECTED))
+@pytest.mark.parametrize("label", list(SHAPES))
+def test_loops_over_n_h_or_w_fail_and_vectorised_code_passes(student, variant, label):
+    verdict = speed.measure(student, variant, inputs(label), reference, limit=LIMIT, repeats=3, warmup=1)
+    assert verdict.passed == (label not in EXPECTED[variant]), verdict.message()
+
+
+def test_the_wire_is_timed_without_running_student_code(student):
+    calls = len(student.records)
+    assert 0 < student.echo((torch.zeros(1000),), reply_bytes=4000) < 5
+    assert len(student.records) == calls, "an echo is not a call of the student's code"
+
+
+def test_the_notebook_states_the_limit_the_grader_applies():
+    from tests.conftest import ASSIGNMENTS
+
+    text = (ASSIGNMENTS / "04_backprop" / "04_backprop.ipynb").read_text()
+    assert f"at most {LIMIT} times as long as the reference" in text
