@@ -8,6 +8,7 @@ vectorised reference below, as a ratio (``autograder.speed``), and run only on
 a result that is right.
 """
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -279,7 +280,7 @@ def _speed_inputs(label):
             torch.randn(F_, device=where)), k // 2
 
 
-@item("conv_forward_fast", weight=2)
+@item("conv_forward_fast", weight=3)
 def test_conv_forward_fast_speed(student):
     """As fast as a vectorised reference within a factor, on many small images and on large ones"""
     for label in SPEED_SHAPES:
@@ -290,7 +291,7 @@ def test_conv_forward_fast_speed(student):
         speed.check(student, "conv_forward_fast", (x, w, b, 1, padding), ref_conv_fast, limit=SPEED_LIMIT, call=call)
 
 
-@item("conv_backward_fast", weight=2)
+@item("conv_backward_fast", weight=3)
 def test_conv_backward_fast_speed(student):
     """As fast as a vectorised reference within a factor, on many small images and on large ones"""
     for label in SPEED_SHAPES:
@@ -382,3 +383,31 @@ def test_maxpool_forward_impossible_sizes(student):
 def test_avgpool_forward_impossible_sizes(student):
     """A window larger than the input raises ValueError"""
     _pool_impossible_sizes(student, "avgpool_forward")
+
+
+# -- CUDA -----------------------------------------------------------------------------------------
+
+@item("conv_backward_fast")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_conv_fast_on_cuda(student):
+    """On CUDA inputs the fast forward and backward stay on the device and match autograd"""
+    x, w, b = (t.cuda() for t in conv_inputs(2, 3, 7, 6, 4, 3, 2))
+    call = conv_call("conv_forward_fast", x, w, b, 2, 1)
+    out, cache = unpack(call, student.call("conv_forward_fast", x, w, b, 2, 1), 2)
+    expect.close(call, out, ref_conv(x, w, b, 2, 1))
+    dout = torch.randn(out.shape, dtype=torch.float64, device="cuda")
+    grads = unpack(f"conv_backward_fast after {call}", student.call("conv_backward_fast", dout, cache), 3)
+    for part, got, expected in zip(("dx", "dw", "db"), grads, ref_conv_grads(x, w, b, dout, 2, 1)):
+        expect.close(f"{part} of conv_backward_fast after {call}", got, expected)
+
+
+@item("maxpool_backward")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_maxpool_on_cuda(student):
+    """On CUDA inputs max pooling and its gradient stay on the device"""
+    x = distinct(2, 3, 6, 6).cuda()
+    out, cache = unpack("maxpool_forward (cuda)", student.call("maxpool_forward", x, 3, stride=2), 2)
+    expect.close("maxpool_forward(x (2, 3, 6, 6) cuda, 3, stride=2)", out, ref_pool("max", x, 3, 2))
+    dout = torch.randn(out.shape, dtype=torch.float64, device="cuda")
+    expect.close("maxpool_backward after maxpool_forward(x (2, 3, 6, 6) cuda, 3, stride=2)",
+                 student.call("maxpool_backward", dout, cache), ref_pool_grad("max", x, dout, 3, 2))
