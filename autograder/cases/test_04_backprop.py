@@ -23,7 +23,7 @@ ASSIGNMENT = Assignment(
      "avgpool_forward", "avgpool_backward", "conv_forward_fast", "conv_backward_fast"],
 )
 item = ASSIGNMENT.item
-SPEED_LIMIT = 10      # times the reference: tests/benchmarks/speed_verdicts.py measures the margins
+SPEED_LIMIT = 15      # times the reference: tests/benchmarks/speed_verdicts.py measures the margins
 # Many small images expose a loop over N, large images a loop over H or W (N, C, H, W, F, k).
 SPEED_SHAPES = {"many small images": (1024, 4, 6, 6, 8, 3), "large images": (2, 16, 32, 32, 16, 3)}
 

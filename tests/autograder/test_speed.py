@@ -65,10 +65,9 @@ EXPECTED = {  # variant -> the shapes whose speed check it fails
 }
 
 
-def reference(x, w, b, stride=1, padding=0):
-    space: dict = {}
-    exec(VARIANTS, space)  # noqa: S102 - the test's own code
-    return space["vectorised"](x, w, b, stride, padding)
+_OURS: dict = {}
+exec(VARIANTS, _OURS)  # noqa: S102 - the test's own code
+reference = _OURS["vectorised"]     # the judge's copy of the vectorised variant
 
 
 def inputs(label: str) -> tuple:
@@ -97,8 +96,11 @@ def test_a_verdict_says_how_far_off_it_was_and_why():
 @pytest.mark.parametrize("variant", list(EXPECTED))
 @pytest.mark.parametrize("label", list(SHAPES))
 def test_loops_over_n_h_or_w_fail_and_vectorised_code_passes(student, variant, label):
-    verdict = speed.measure(student, variant, inputs(label), reference, limit=LIMIT, repeats=3, warmup=1)
-    assert verdict.passed == (label not in EXPECTED[variant]), verdict.message()
+    should_pass = label not in EXPECTED[variant]
+    verdicts = [speed.measure(student, variant, inputs(label), reference, limit=LIMIT)]
+    if verdicts[0].passed != should_pass and should_pass:   # a loaded machine only ever adds time: one more try
+        verdicts.append(speed.measure(student, variant, inputs(label), reference, limit=LIMIT))
+    assert verdicts[-1].passed == should_pass, verdicts[-1].message()
 
 
 def test_the_wire_is_timed_without_running_student_code(student):
