@@ -81,7 +81,8 @@ FORBIDDEN_NAMES = re.compile(
 INDIRECT_MODULES = {"importlib", "scipy", "operator", "torch._C"}
 INDIRECT_CALLS = {"__import__", "eval", "exec", "compile", "vars"}
 # Ways to reach the grader's own machinery (the route monitor): no CNN exercise needs them.
-TAMPER_MODULES = {"gc", "ctypes", "inspect", "builtins", "signal", "_thread", "torch.utils._python_dispatch"}
+TAMPER_MODULES = {"gc", "ctypes", "inspect", "builtins", "signal", "_thread", "torch.utils._python_dispatch",
+                  "autograder"}   # the worker's own modules: its monitor, its wire, the speed checks' echo
 TAMPER_ATTRIBUTES = {"_getframe", "f_back", "f_globals", "f_locals", "__globals__", "__code__", "__closure__",
                      "__subclasses__", "__builtins__", "get_objects", "get_referrers", "meta_path", "settrace",
                      "setprofile", "_pop_torch_dispatch_stack", "_set_torch_dispatch_mode",

@@ -80,6 +80,8 @@ def test_allowed_code_docstrings_and_comments_are_not_flagged(source):
     ("import sys\nm = sys.modules", "sys.modules"),
     ("from torch.utils._python_dispatch import _pop_mode", "import torch.utils._python_dispatch"),
     ("x = __builtins__", "__builtins__"),
+    ("import autograder.worker as w\nw.Worker.route = None", "import autograder.worker"),
+    ("from autograder import worker", "import autograder"),
 ])
 def test_reaching_for_the_grader_is_tampering(source, named):
     _, tampering = scan(source, "corr2d")

@@ -16,6 +16,7 @@ from autograder import speed
 from autograder.cases.test_04_backprop import SPEED_LIMIT as LIMIT
 from autograder.cases.test_04_backprop import SPEED_SHAPES as SHAPES
 from autograder.notebook import Cell
+from autograder.records import CallRecord
 from autograder.student import Student
 
 VARIANTS = '''
@@ -103,10 +104,23 @@ def test_loops_over_n_h_or_w_fail_and_vectorised_code_passes(student, variant, l
     assert verdicts[-1].passed == should_pass, verdicts[-1].message()
 
 
-def test_the_wire_is_timed_without_running_student_code(student):
-    calls = len(student.records)
-    assert 0 < student.echo((torch.zeros(1000),), reply_bytes=4000) < 5
-    assert len(student.records) == calls, "an echo is not a call of the student's code"
+class Timed:
+    """A stand-in for a student whose calls take ``call`` seconds and whose echo takes ``echo``."""
+
+    def __init__(self, call: float, echo: float) -> None:
+        self.call, self.wire = call, echo
+
+    def record(self, name, *args):
+        return CallRecord(name, name, value=torch.zeros(4), seconds=self.call)
+
+    def echo(self, args, reply_bytes):
+        return self.wire
+
+
+@pytest.mark.parametrize("echo, counted", [(0.02, 0.08), (5.0, 0.05)])
+def test_the_wire_is_taken_off_but_never_more_than_half(echo, counted):
+    verdict = speed.measure(Timed(call=0.1, echo=echo), "f", (torch.zeros(4),), lambda x: x, limit=10)
+    assert verdict.student == pytest.approx(counted), "a slowed-down echo must not hide a slow function"
 
 
 def test_the_notebook_states_the_limit_the_grader_applies():
