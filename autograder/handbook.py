@@ -92,10 +92,17 @@ def exceptions(assignment: str) -> str:
     from autograder import judge
 
     declared = judge.declaration(assignment)
+    items = declared.items if declared else ()
     lines = []
-    for item in declared.items if declared else ():
+    shared = declared.rule(items[0]).allow if items else frozenset()
+    everywhere = sorted(shared) if shared and all(declared.rule(item).allow == shared for item in items) else []
+    if everywhere:   # one exception for every item: say it once
+        words = [CATEGORY_WORDS[category] for category in everywhere]
+        listed = f"{', '.join(words[:-1])} and {words[-1]}" if len(words) > 1 else words[0]
+        lines.append(f"every graded function may use {listed}: the task is to build with them.")
+    for item in items:
         rule = declared.rule(item)
-        for category in sorted(rule.allow):
+        for category in [] if everywhere else sorted(rule.allow):
             lines.append(f"`{item}` may use {CATEGORY_WORDS[category]}: the task asks for it.")
         for category in sorted(rule.forbid - rules.FORBIDDEN_BY_DEFAULT):
             lines.append(f"`{item}` may not use {CATEGORY_WORDS[category]}: writing it is the task.")
