@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -15,6 +16,8 @@ ASSIGNMENTS = ROOT / "assignments"
 SOLUTIONS = ROOT / "solutions"
 SAMPLES = Path(__file__).resolve().parent / "samples"
 ASSIGNMENT_IDS = sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*"))
+# 05's load_data never tries the network in tests (or in the kernels and graders they start).
+os.environ["CNN_COURSE_OFFLINE"] = "1"
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 

@@ -25,7 +25,11 @@ def namespace(assignment: str, overrides: dict[str, str] | None = None) -> dict:
     return space
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+TRAINS = {"05_lenet"}   # its cases train LeNets: seconds, so in the slow tier
+
+
+@pytest.mark.parametrize("assignment", [pytest.param(a, marks=pytest.mark.slow) if a in TRAINS else a
+                                        for a in ASSIGNMENT_IDS])
 def test_the_solution_passes_every_public_and_hidden_case(assignment):
     release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
     cases = judge.run_cases(release, LocalStudent(namespace(assignment)))

@@ -29,6 +29,8 @@ WRONG = {
     "min_pool": "return -pool2d(-X, pool_size, 'avg', stride=stride)",
     "dx_by_transpose": "return torch.nn.functional.conv_transpose2d(dout, w, stride=stride, padding=padding)",
     "global_avg_pool_backward": "return dout[:, :, None, None].expand(x_shape).clone()",
+    "count_macs": "return count_parameters(net)",
+    "confusion_matrix": "return torch.zeros(classes, classes, dtype=torch.int64)",
 }
 
 
