@@ -1,4 +1,9 @@
-"""Command line: ``python -m autograder grade PATH... [--json FILE]``.
+"""Command line: the student's verb ``grade``, and the instructor's ``release``, ``collect``, ``grade-all``.
+
+    python -m autograder grade PATH... [--json FILE]
+    python -m autograder release OUT_DIR [--assignments NAME...]
+    python -m autograder collect ROSTER.csv --deadline ISO_TIME [--org ORG --prefix PREFIX] [--into submitted]
+    python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
 error, 1 for an internal error. A valid results file is written in every case.
@@ -7,7 +12,9 @@ error, 1 for an internal error. A valid results file is written in every case.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -36,7 +43,81 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--student", default=None,
                        help="whose notebooks these are (default: nbgrader's submitted/<student>/ folder, "
                             "else the notebook's content); it decides the hidden inputs")
+    everyone = verbs.add_parser("grade-all", help="grade every student of nbgrader's submitted/ folder, in "
+                                "parallel, into a gradebook")
+    everyone.add_argument("submitted", type=Path, help="nbgrader's submitted/<student>/<assignment>/ folder")
+    everyone.add_argument("--out", type=Path, default=Path("gradebook"),
+                          help="where gradebook.csv and each student's results.json and feedback.md go "
+                               "(default: %(default)s)")
+    everyone.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
+                          help="students graded at once (default: the number of CPUs, %(default)s)")
+    everyone.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
+                          help="the trusted release notebooks (default: %(default)s)")
+    everyone.add_argument("--public-only", action="store_true", help="skip the hidden cases")
+    everyone.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
+                          help="the assignments to grade (default: every one that a student submitted)")
+    everyone.add_argument("--nbgrader-db", default=None, metavar="URL",
+                          help="nbgrader's database, for the written answers graded in its formgrader (default: "
+                               "gradebook.db beside SUBMITTED_DIR, if there is one)")
+    release = verbs.add_parser("release", help="build the repository students get: released notebooks, public "
+                               "checks, the grader without hidden cases, its workflow")
+    release.add_argument("out", type=Path, help="a folder that does not exist yet")
+    release.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
+                         help="the assignments released so far (default: all of assignments/)")
+    gather = verbs.add_parser("collect", help="fetch students' repositories at a deadline into nbgrader's "
+                              "submitted/<student>/<assignment>/")
+    gather.add_argument("roster", type=Path, help="CSV with a 'student' column and a 'github' or 'url' column")
+    gather.add_argument("--deadline", required=True, help="ISO 8601 with a time zone, e.g. 2026-12-15T23:59:00+01:00")
+    gather.add_argument("--into", type=Path, default=Path("submitted"), help="(default: %(default)s)")
+    gather.add_argument("--org", help="GitHub organisation of the repositories <org>/<prefix>-<username>")
+    gather.add_argument("--prefix", help="GitHub Classroom's repository prefix (the classroom assignment's name)")
+    gather.add_argument("--base", default="https://github.com", help="where the organisations live (default: "
+                        "%(default)s)")
+    gather.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
+                        help="the notebooks to collect (default: every released one)")
+    gather.add_argument("--release", type=Path, default=DEFAULT_RELEASE, help="(default: %(default)s)")
     return parser
+
+
+def collect(args: argparse.Namespace) -> int:
+    from autograder.collect import CollectError
+    from autograder.collect import collect as collect_class
+
+    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    try:
+        found = collect_class(args.roster, args.deadline, args.into, assignments, args.org, args.prefix, args.base)
+    except CollectError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    for entry in found:
+        status = f"{entry.commit[:10]} ({entry.date})" if entry.commit else "nothing collected"
+        print(f"{entry.student:<20} {status}" + (f"  [{'; '.join(entry.flags)}]" if entry.flags else ""))
+    print(f"collected {sum(1 for e in found if e.notebooks)} of {len(found)} students into {args.into}/ "
+          f"(record: {args.into / 'collected.csv'})")
+    return 0
+
+
+def release(args: argparse.Namespace) -> int:
+    from autograder import template
+
+    if args.out.exists():
+        print(f"usage: {args.out} exists already: name a new folder", file=sys.stderr)
+        return 2
+    try:
+        built = template.build(args.out, args.assignments)
+    except ValueError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    notebooks = sorted(path.parent.name for path in built.glob("assignments/*/*.ipynb"))
+    print(f"built the student repository in {built}: {', '.join(notebooks)}; no hidden case, no course secret")
+    print("next: git init there, push it, and make it the template repository of the classroom assignment")
+    return 0
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--jobs takes a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def _seed(text: str) -> int:
@@ -86,10 +167,38 @@ def grade(args: argparse.Namespace) -> int:
     return status
 
 
+def grade_all(args: argparse.Namespace) -> int:
+    from autograder.grade import UsageError
+    from autograder.grade_all import grade_class
+
+    if not args.submitted.is_dir():
+        print(f"usage: {args.submitted}: no such folder (expected nbgrader's submitted/<student>/<assignment>/)",
+              file=sys.stderr)
+        return 2
+    database = args.nbgrader_db
+    if database is None and (args.submitted.resolve().parent / "gradebook.db").is_file():
+        database = f"sqlite:///{args.submitted.resolve().parent / 'gradebook.db'}"
+    started = time.monotonic()
+    try:
+        rows = grade_class(args.submitted, args.release, args.out, jobs=args.jobs, hidden=not args.public_only,
+                           assignments=args.assignments, nbgrader_db=database)
+    except UsageError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    seconds = time.monotonic() - started
+    from autograder import report
+
+    report.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
+    flagged = sum(1 for row in rows if row.flags)
+    print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
+    print(f"gradebook: {args.out / 'gradebook.csv'}; per student: {args.out}/<student>/results.json, feedback.md")
+    return 1 if any("internal error" in flag for row in rows for flag in row.flags) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and 2
-    return grade(args)
+    return {"grade-all": grade_all, "collect": collect, "release": release}.get(args.verb, grade)(args)

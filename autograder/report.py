@@ -98,3 +98,81 @@ def github(data: dict) -> None:
     with open(summary, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     print(f"::notice title=Autograder::Points {data['score']:g}/{data['max_score']:g}")
+
+
+# -- a class: the gradebook and each student's feedback -----------------------------------------------
+
+def write_gradebook(rows, releases, path: Path) -> None:
+    """One CSV row per student: a column per graded item and per written answer (empty until graded by hand),
+    the automatic points, the manual ones so far, the points still pending, the total, flags and seeds."""
+    import csv
+
+    items = [f"{assignment}/{item}" for assignment, release in releases.items() for item in release.item_points()]
+    written = [f"{assignment}/{cell.grade_id}" for assignment, release in releases.items() for cell in release.manual]
+    maximum = sum(points for release in releases.values() for points in release.item_points().values())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *items, *written, "automatic", "automatic_max", "manual", "manual_pending",
+                         "total", "flags", "seeds"])
+        for row in rows:
+            hand = [("" if row.written.get(key) is None else f"{row.written[key]:g}") for key in written]
+            writer.writerow([row.student, *(f"{row.scores.get(item, 0.0):g}" for item in items), *hand,
+                             f"{_round(row.automatic):g}", f"{maximum:g}", f"{_round(row.manual):g}",
+                             f"{row.manual_pending:g}", f"{_round(row.automatic + row.manual):g}",
+                             "; ".join(row.flags),
+                             " ".join(f"{assignment}:{seed}" for assignment, seed in sorted(row.seeds.items()))])
+    tmp.replace(path)
+
+
+def feedback_markdown(student: str, data: dict) -> str:
+    """A student's report: each check with its points, and why the failed ones failed.
+
+    Built from results.json alone, whose messages never hold a hidden case's inputs or expected values.
+    """
+    lines = [f"# Feedback for {student}", "", f"**Automatic points: {data['score']:g} / {data['max_score']:g}**", ""]
+    by_assignment: dict[str, list[dict]] = {}
+    for test in data["tests"]:
+        by_assignment.setdefault(test["name"].split("/", 1)[0], []).append(test)
+    for assignment, tests in by_assignment.items():
+        earned = sum(test["score"] for test in tests)
+        possible = sum(test["max_score"] for test in tests)
+        lines += [f"## {assignment}: {_round(earned):g} / {_round(possible):g}", "",
+                  "| check | points | |", "| --- | ---: | --- |"]
+        for test in tests:
+            name = test["name"].split(": ", 1)[-1].replace("|", "\\|")
+            item = test["name"].split(":", 1)[0].split("/", 1)[-1]
+            mark = "passed" if test["status"] == "passed" else "**failed**"
+            lines.append(f"| `{item}`: {name} | {test['score']:g} / {test['max_score']:g} | {mark} |")
+        failed = [test for test in tests if test["status"] != "passed" and test["output"]]
+        if failed:
+            lines += ["", "### What went wrong", ""]
+            for test in failed:
+                lines += [f"**{test['name']}**", "", "```", test["output"].strip(), "```", ""]
+        lines.append("")
+    pending = [manual for manual in data.get("manual", [])]
+    if pending:
+        lines += ["## Graded by hand", ""]
+        lines += [f"- {manual['name']} ({manual['max_score']:g} points)" for manual in pending]
+        lines.append("")
+    if data.get("output"):
+        lines += ["## Notes", "", "```", data["output"].strip(), "```", ""]
+    return "\n".join(lines)
+
+
+def github_class(rows, maximum: float) -> None:
+    """Inside GitHub Actions: the class's totals as a job summary table."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return
+    lines = ["## Gradebook", "", f"{len(rows)} students; automatic points out of {maximum:g}.", "",
+             "| student | automatic | manual | manual pending | flags |", "| --- | ---: | ---: | ---: | --- |"]
+    for row in rows:
+        flags = "; ".join(row.flags).replace("|", "\\|")
+        lines.append(f"| {row.student} | {_round(row.automatic):g} | {_round(row.manual):g} | "
+                     f"{row.manual_pending:g} | {flags} |")
+    lines += ["", "The gradebook CSV and each student's results.json and feedback.md are in the `gradebook` artifact."]
+    with open(summary, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")

@@ -407,6 +407,13 @@ def reap() -> None:
 
 # -- the zygote, started ahead of need -----------------------------------------------------------
 
+def forget_zygote() -> None:
+    """In a process forked from one with a zygote: that zygote is the parent's; start afresh."""
+    global _zygote
+    _zygote = None
+    _dying.clear()
+
+
 def prestart() -> None:
     """Start the zygote now, so its ``import torch`` overlaps the judge's."""
     zygote()

@@ -88,3 +88,17 @@ def test_student_workflow_holds_no_secret_and_no_hidden_case():
     grade_lines = [line for line in text.splitlines() if "python -m autograder grade" in line]
     assert grade_lines, "the student workflow does not run the grader"
     assert all("--public-only" in line for line in grade_lines), f"grading without --public-only: {grade_lines}"
+
+
+def test_the_instructor_workflow_grades_the_class_with_a_command_the_cli_takes():
+    import shlex
+
+    from autograder.cli import build_parser
+
+    text = (ROOT / ".github" / "workflows" / "grade-submissions.yml").read_text(encoding="utf-8")
+    (line,) = [line for line in text.splitlines() if "python -m autograder" in line and "run:" in line]
+    command = shlex.split(line.split("python -m autograder", 1)[1].replace('"$(nproc)"', "2"))
+    args = build_parser().parse_args(command)
+    assert args.verb == "grade-all" and str(args.submitted) == "submitted" and args.jobs == 2
+    assert not args.public_only, "the instructor grades with the hidden cases"
+    assert "persist-credentials: false" in text and "cache: pip" in text

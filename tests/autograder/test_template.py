@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +27,50 @@ def test_the_template_grades_its_public_checks_without_the_hidden_cases(tmp_path
     assert data["score"] == 0 and data["max_score"] == pytest.approx(points * PUBLIC_SHARE)
     assert all("public checks" in test["name"] for test in data["tests"])
     assert data["seeds"] == [] and "public checks only" in data["output"]
+
+
+@pytest.mark.slow
+def test_release_builds_a_repository_that_installs_and_grades_as_its_workflow_says(tmp_path):
+    """The workflow's own commands, in the built repository: install it (offline, with this project's
+    packages under it), then grade the public checks as on a push: job summary and Points notice."""
+    import sysconfig
+
+    import yaml
+
+    out = tmp_path / "student"
+    run = subprocess.run([sys.executable, "-m", "autograder", "release", str(out), "--assignments", "01_corr2d"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (out / "assignments").iterdir()) == ["01_corr2d"]
+    again = subprocess.run([sys.executable, "-m", "autograder", "release", str(out)], capture_output=True, text=True)
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+    workflow = yaml.safe_load((out / ".github" / "workflows" / "grade.yml").read_text())
+    steps = {step.get("name"): step.get("run", "") for step in workflow["jobs"]["grade"]["steps"]}
+    install, grade = steps["Install the grader (CPU torch)"], steps["Grade the public checks"]
+    assert "-e ." in install and grade.startswith("python -m autograder grade assignments --public-only")
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "project-packages.pth").write_text(sysconfig.get_path("purelib") + "\n")   # torch & co., offline
+    # the venv's own old setuptools would shadow this project's (which builds editable wheels)
+    subprocess.run([python, "-m", "pip", "uninstall", "--quiet", "--yes", "setuptools"], check=True, timeout=120)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--no-build-isolation", "-e", "."], cwd=out, check=True, timeout=300, capture_output=True)
+    where = subprocess.run([python, "-c", "import autograder; print(autograder.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert where.startswith(str(out / "autograder"))
+
+    summary = tmp_path / "summary.md"
+    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path), "GITHUB_ACTIONS": "true",
+           "GITHUB_STEP_SUMMARY": str(summary)}
+    graded = subprocess.run(grade, shell=True, cwd=out, env=env, capture_output=True, text=True, timeout=600)
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    data = json.loads((out / "results.json").read_text())
+    points = sum(read_release(ASSIGNMENTS / "01_corr2d" / "01_corr2d.ipynb").item_points().values())
+    assert data["max_score"] == pytest.approx(points * PUBLIC_SHARE)
+    assert f"::notice title=Autograder::Points 0/{data['max_score']:g}" in graded.stdout
+    assert "**Points 0/" in summary.read_text()

@@ -1,0 +1,137 @@
+"""Collect students' repositories at a deadline into nbgrader's ``submitted/<student>/<assignment>/`` layout.
+
+    python -m autograder collect roster.csv --deadline 2026-12-15T23:59:00+01:00 \\
+        --org my-course-org --prefix cnn-course [--into submitted]
+
+The roster is a CSV with a ``student`` column (the id nbgrader and the gradebook use) and either a
+``github`` column (the username: GitHub Classroom names each repository ``<org>/<prefix>-<username>``)
+or a ``url`` column (any URL or path git can clone). For each student the repository is fetched with
+git, the newest commit of its default branch dated no later than the deadline is taken, and each released
+notebook in it is written to ``<into>/<student>/<assignment>/<assignment>.ipynb``. Commits dated after the
+deadline are reported as late and not collected; a student without a repository, or without a commit
+before the deadline, is reported and gets no folder. ``<into>/collected.csv`` records, per student, the
+repository, the commit taken, its date and what was flagged.
+
+Commit dates come from the commits themselves, which a student can set; GitHub's own push times (its
+API) are the stronger record where a late push matters.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+GIT_TIMEOUT = 120    # seconds for one git command
+
+
+@dataclass
+class Collected:
+    student: str
+    repository: str
+    commit: str = ""
+    date: str = ""
+    notebooks: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+class CollectError(Exception):
+    """A roster or deadline that cannot be used; the CLI exits 2."""
+
+
+def parse_deadline(text: str) -> datetime:
+    """An ISO 8601 time with its time zone (``2026-12-15T23:59:00+01:00``, or ``...Z``)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CollectError(f"--deadline {text!r} is not an ISO 8601 time such as 2026-12-15T23:59:00+01:00") from None
+    if moment.tzinfo is None:
+        raise CollectError(f"--deadline {text!r} has no time zone: add one, e.g. +00:00")
+    return moment
+
+
+def read_roster(path: Path, org: str | None, prefix: str | None, base: str) -> list[tuple[str, str]]:
+    """(student, repository URL) for every row of the roster."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise CollectError(f"{path}: {error.strerror}") from None
+    pairs = []
+    for number, row in enumerate(rows, 2):
+        student = (row.get("student") or "").strip()
+        if not student or "/" in student or student.startswith("."):
+            raise CollectError(f"{path}, line {number}: no usable 'student' id")
+        url = (row.get("url") or "").strip()
+        if not url:
+            username = (row.get("github") or "").strip()
+            if not (username and org and prefix):
+                raise CollectError(f"{path}, line {number}: give a 'url', or a 'github' username with --org and "
+                                   "--prefix")
+            url = f"{base.rstrip('/')}/{org}/{prefix}-{username}.git"
+        pairs.append((student, url))
+    return pairs
+
+
+def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true")
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT, env=env)
+
+
+def collect_one(student: str, url: str, deadline: datetime, assignments: list[str], into: Path) -> Collected:
+    found = Collected(student, url)
+    with tempfile.TemporaryDirectory(prefix="collect-") as tmp:
+        clone = Path(tmp) / "repo"
+        try:
+            run = _git("clone", "--quiet", "--bare", url, str(clone))
+        except subprocess.TimeoutExpired:
+            found.flags.append(f"no repository: cloning {url} took over {GIT_TIMEOUT} s")
+            return found
+        if run.returncode != 0:
+            reason = (run.stderr.strip().splitlines() or ["git clone failed"])[-1]
+            found.flags.append(f"no repository: {reason}")
+            return found
+        stamp = deadline.isoformat()
+        before = _git("rev-list", "-1", f"--before={stamp}", "HEAD", cwd=clone).stdout.strip()
+        late = _git("rev-list", "--count", f"--since={stamp}", "HEAD", cwd=clone).stdout.strip()
+        if late.isdigit() and int(late):
+            found.flags.append(f"late: {late} commit(s) dated after the deadline were not collected")
+        if not before:
+            found.flags.append("no commit dated before the deadline")
+            return found
+        found.commit = before
+        found.date = _git("show", "-s", "--format=%cI", before, cwd=clone).stdout.strip()
+        for assignment in assignments:
+            name = f"assignments/{assignment}/{assignment}.ipynb"
+            blob = subprocess.run(["git", "show", f"{before}:{name}"], cwd=clone, capture_output=True,
+                                  timeout=GIT_TIMEOUT)
+            if blob.returncode != 0:
+                continue
+            target = into / student / assignment / f"{assignment}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob.stdout)
+            found.notebooks.append(assignment)
+        if not found.notebooks:
+            found.flags.append("the commit holds none of the released notebooks")
+    return found
+
+
+def collect(roster: Path, deadline: str, into: Path, assignments: list[str], org: str | None = None,
+            prefix: str | None = None, base: str = "https://github.com") -> list[Collected]:
+    """Collect every student of the roster; write ``into/collected.csv``; return what was found."""
+    moment = parse_deadline(deadline)
+    pairs = read_roster(roster, org, prefix, base)
+    into = Path(into)
+    into.mkdir(parents=True, exist_ok=True)
+    results = [collect_one(student, url, moment, assignments, into) for student, url in pairs]
+    with open(into / "collected.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "repository", "commit", "commit_date", "notebooks", "flags"])
+        for found in results:
+            writer.writerow([found.student, found.repository, found.commit, found.date, " ".join(found.notebooks),
+                             "; ".join(found.flags)])
+    return results

@@ -1,0 +1,244 @@
+"""Grade a class: every student of nbgrader's ``submitted/`` folder, in parallel, into a gradebook.
+
+``python -m autograder grade-all submitted/ --jobs 2 --out gradebook/`` writes, per student,
+``<out>/<student>/results.json`` (the schema of ``grade``) and ``<out>/<student>/feedback.md``, and
+for the class ``<out>/gradebook.csv``: a row per student, a column per graded item.
+
+Students are graded by ``jobs`` judge processes forked from this one once it has imported
+what grading needs (torch, pytest, nbformat), so no notebook pays for starting Python again.
+Each judge process starts its own zygote; every notebook still runs in a worker of its own,
+behind the same walls as ``grade``. A student whose grading fails, or kills a judge process,
+gets a results file that says so and a flagged row; the other students are not touched.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import report, sandbox
+from autograder.grade import NotebookResult, UsageError, find_notebooks, grade_notebook, load_releases
+from autograder.notebook import Release
+
+
+@dataclass
+class StudentRow:
+    """One student's line of the gradebook."""
+
+    student: str
+    scores: dict[str, float] = field(default_factory=dict)      # "01_corr2d/corr2d" -> points
+    maxima: dict[str, float] = field(default_factory=dict)
+    written: dict[str, float | None] = field(default_factory=dict)  # "01_corr2d/explain_flip" -> hand-graded points
+    written_maxima: dict[str, float] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    seeds: dict[str, int] = field(default_factory=dict)          # assignment -> seed of its hidden inputs
+    seconds: float = 0.0
+
+    @property
+    def automatic(self) -> float:
+        return sum(self.scores.values())
+
+    @property
+    def manual(self) -> float:
+        """Points of the written answers graded by hand so far (nbgrader's formgrader)."""
+        return sum(points for points in self.written.values() if points is not None)
+
+    @property
+    def manual_pending(self) -> float:
+        """Points of the written answers nobody has graded yet."""
+        return sum(self.written_maxima[key] for key, points in self.written.items() if points is None)
+
+
+def students_of(submitted: Path) -> list[Path]:
+    """The student folders of nbgrader's ``submitted/<student>/<assignment>/`` layout."""
+    return sorted(path for path in Path(submitted).iterdir() if path.is_dir() and not path.name.startswith("."))
+
+
+def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden: bool = True) -> StudentRow:
+    """Grade every notebook of one student; write their results.json and feedback.md; return their row."""
+    row = StudentRow(folder.name)
+    results: list[NotebookResult] = []
+    problems: list[str] = []
+    try:
+        targets = find_notebooks(folder, releases)
+    except Exception as error:  # noqa: BLE001 - an empty or odd folder: a flagged row, not a crash
+        targets = []
+        problems.append(str(error))
+    for notebook, assignment in targets:
+        results.append(grade_notebook(notebook, releases[assignment], hidden=hidden, student=folder.name))
+    sandbox.reap()
+    _fill(row, results, releases, problems)
+    data = report.results_json(results, problems)
+    report.write_json(data, out / folder.name / "results.json")
+    (out / folder.name / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
+    return row
+
+
+def _fill(row: StudentRow, results: list[NotebookResult], releases: dict[str, Release], problems: list[str]) -> None:
+    graded = {result.assignment for result in results}
+    for assignment, release in releases.items():
+        for item, points in release.item_points().items():
+            row.maxima[f"{assignment}/{item}"] = points
+            row.scores[f"{assignment}/{item}"] = 0.0
+        for cell in release.manual:
+            row.written_maxima[f"{assignment}/{cell.grade_id}"] = cell.points
+            row.written[f"{assignment}/{cell.grade_id}"] = None
+        if assignment not in graded:
+            row.flags.append(f"{assignment}: no submission")
+    for result in results:
+        for entry in result.entries:
+            key = entry.name.split(":", 1)[0]
+            if key in row.scores:
+                row.scores[key] += entry.score
+        row.flags.extend(f"{result.assignment}: {note.splitlines()[0]}" for note in result.notes)
+        if any(entry.name.endswith(": grader tampering") for entry in result.entries):
+            row.flags.append(f"{result.assignment}: grader tampering (the notebook scores 0)")
+        if result.seed:
+            row.seeds[result.assignment] = result.seed.value
+        row.seconds += result.seconds
+    row.flags.extend(problem.splitlines()[0] for problem in problems)
+
+
+def merge_manual(rows: list[StudentRow], database: str) -> None:
+    """Fill in the written answers' scores that nbgrader's gradebook holds (given in its formgrader).
+
+    ``database`` is nbgrader's database URL (``sqlite:///gradebook.db``). An answer without a manual score,
+    or a student or notebook that nbgrader does not know, stays pending.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    # nbgrader runs `alembic` from PATH: find the one installed beside this interpreter, activated or not.
+    here = str(Path(sys.executable).parent)
+    if here not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
+    with Gradebook(database) as gradebook:
+        for row in rows:
+            for key in row.written:
+                assignment, grade_id = key.split("/", 1)
+                try:
+                    grade = gradebook.find_grade(grade_id, assignment, assignment, row.student)
+                except MissingEntry:
+                    continue
+                if grade.manual_score is not None:
+                    row.written[key] = float(grade.manual_score)
+
+
+def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) -> StudentRow:
+    """The row and results file of a student whose grading could not finish."""
+    row = StudentRow(folder.name)
+    problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
+    _fill(row, [], releases, [problem])
+    data = report.results_json([], [problem])
+    report.write_json(data, out / folder.name / "results.json")
+    (out / folder.name / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
+    return row
+
+
+# -- the judge processes ----------------------------------------------------------------------
+
+_releases: dict[str, Release] = {}
+
+
+def _start_judge(releases: dict[str, Release]) -> None:
+    """In each forked judge process: its own zygote, started at once."""
+    global _releases
+    _releases = releases
+    sandbox.forget_zygote()
+    sandbox.prestart()
+
+
+def _grade_in_judge(folder: Path, out: Path, hidden: bool) -> StudentRow:
+    try:
+        return grade_student(folder, _releases, out, hidden)
+    except Exception:  # noqa: BLE001 - report it on this student's row
+        return _crashed(folder, _releases, out, traceback.format_exc(limit=3))
+
+
+def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hidden: bool = True,
+                progress: bool = True, assignments: list[str] | None = None,
+                nbgrader_db: str | None = None) -> list[StudentRow]:
+    """Grade every student under ``submitted``; write their files and ``out/gradebook.csv``; return the rows.
+
+    The assignments graded (and the gradebook's columns) are ``assignments``, by default those that at
+    least one student submitted. ``nbgrader_db`` (a database URL) brings in the written answers' scores.
+    """
+    releases = load_releases(release_dir)
+    sandbox.course_roots.add(Path(release_dir).resolve().parent)
+    folders = students_of(submitted)
+    present = {path.name for folder in folders for path in folder.iterdir() if path.is_dir()}
+    chosen = list(assignments) if assignments else [name for name in releases if name in present] or list(releases)
+    unknown = sorted(set(chosen) - set(releases))
+    if unknown:
+        raise UsageError(f"no release of {', '.join(unknown)} under {release_dir}")
+    releases = {name: releases[name] for name in chosen}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    _warm_up()
+    rows: dict[str, StudentRow] = {}
+    bar = _bar(len(folders), progress)
+    pending = list(folders)
+    for attempt in (1, 2):     # a judge process that dies breaks its pool: the unfinished get one fresh pool
+        if not pending:
+            break
+        context = multiprocessing.get_context("fork")
+        with concurrent.futures.ProcessPoolExecutor(max(1, jobs), mp_context=context, initializer=_start_judge,
+                                                    initargs=(releases,)) as pool:
+            futures = {pool.submit(_grade_in_judge, folder, out, hidden): folder for folder in pending}
+            for future in concurrent.futures.as_completed(futures):
+                folder = futures[future]
+                try:
+                    rows[folder.name] = future.result()
+                except Exception as error:  # noqa: BLE001 - the judge process died
+                    if attempt == 2:
+                        rows[folder.name] = _crashed(folder, releases, out, f"{type(error).__name__}: {error}")
+                    continue
+                bar.update(1)
+        pending = [folder for folder in pending if folder.name not in rows]
+    for folder in pending:
+        rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
+    bar.close()
+    collected = _collect_flags(Path(submitted))
+    for student in collected:    # on the roster, but nothing was collected: a row all the same
+        if student not in rows:
+            rows[student] = StudentRow(student)
+            _fill(rows[student], [], releases, [])
+    for student, flags in collected.items():
+        rows[student].flags[:0] = [f"collect: {flag}" for flag in flags]
+    ordered = [rows[name] for name in sorted(rows)]
+    if nbgrader_db:
+        merge_manual(ordered, nbgrader_db)
+    report.write_gradebook(ordered, releases, out / "gradebook.csv")
+    return ordered
+
+
+def _collect_flags(submitted: Path) -> dict[str, list[str]]:
+    """Student -> what ``collect`` flagged (late commits, no repository), from its ``collected.csv``."""
+    import csv
+
+    path = submitted / "collected.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row["student"]: [flag for flag in row.get("flags", "").split("; ") if flag]
+                for row in csv.DictReader(handle) if row.get("student")}
+
+
+def _warm_up() -> None:
+    """Import what grading needs once, here, so every forked judge process starts warm."""
+    import nbformat  # noqa: F401
+    import pytest  # noqa: F401
+    import torch  # noqa: F401
+
+    from autograder import judge  # noqa: F401
+
+
+def _bar(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="students", unit="student", file=sys.stderr,
+                disable=not enabled or not sys.stderr.isatty() and not os.environ.get("GITHUB_ACTIONS"))

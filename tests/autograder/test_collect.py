@@ -1,0 +1,116 @@
+"""Does collect take each student's last commit before the deadline, and say what it could not take?
+
+Students' repositories are local bare git repositories made here, with commit dates set by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder.collect import CollectError, collect, parse_deadline
+from tests.conftest import ASSIGNMENTS, ROOT, build_submission
+
+DEADLINE = "2026-12-15T23:59:00+01:00"
+BEFORE, AFTER = "2026-12-15T20:00:00+01:00", "2026-12-16T09:00:00+01:00"
+
+
+def git(*args, cwd, date=None):
+    env = dict(os.environ, GIT_AUTHOR_DATE=date or BEFORE, GIT_COMMITTER_DATE=date or BEFORE)
+    subprocess.run(["git", "-c", "user.name=Student", "-c", "user.email=s@example.org", "-c", "init.defaultBranch=main",
+                    *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def student_repo(base, name, commits):
+    """A bare repository ``base/<name>.git`` whose history is ``commits``: (date, solved) pairs."""
+    work = base / "work" / name
+    work.mkdir(parents=True)
+    git("init", "-q", cwd=work)
+    for number, (date, solved) in enumerate(commits):
+        build_submission(work / "assignments", "01_corr2d", solved=solved)
+        (work / "notes.txt").write_text(f"commit {number}")
+        git("add", "-A", cwd=work)
+        git("commit", "-q", "-m", f"work {number}", cwd=work, date=date)
+    bare = base / f"{name}.git"
+    git("clone", "-q", "--bare", str(work), str(bare), cwd=base)
+    return bare
+
+
+@pytest.fixture
+def classroom(tmp_path):
+    base = tmp_path / "github"
+    (base / "course-org").mkdir(parents=True)
+    student_repo(base / "course-org", "cnn-alice", [(BEFORE, True)])
+    student_repo(base / "course-org", "cnn-bob", [(BEFORE, False), (AFTER, True)])
+    student_repo(base / "course-org", "cnn-dave", [(AFTER, True)])
+    elsewhere = student_repo(tmp_path / "elsewhere", "erin-repo", [(BEFORE, True)])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,github,url\nalice,alice,\nbob,bob,\ncarol,carol,\ndave,dave,\n"
+                      f"erin,,{elsewhere}\n")
+    return tmp_path, roster, str(base)
+
+
+def test_the_last_commit_before_the_deadline_is_collected(classroom):
+    tmp, roster, base = classroom
+    wanted = ["01_corr2d", "02_padding_stride_channels"]
+    found = {f.student: f for f in collect(roster, DEADLINE, tmp / "submitted", wanted, org="course-org",
+                                           prefix="cnn", base=base)}
+    submitted = tmp / "submitted"
+    assert sorted(p.name for p in submitted.iterdir() if p.is_dir()) == ["alice", "bob", "erin"]
+    solved = build_submission(tmp / "solved", "01_corr2d")
+    assert (submitted / "alice" / "01_corr2d" / "01_corr2d.ipynb").read_bytes() == solved.read_bytes()
+    assert not (submitted / "alice" / "02_padding_stride_channels").exists()      # not in her repository
+    assert found["alice"].notebooks == ["01_corr2d"] and not found["alice"].flags
+    assert found["bob"].flags == ["late: 1 commit(s) dated after the deadline were not collected"]
+    assert found["bob"].date.startswith("2026-12-15T20:00:00")
+    assert found["carol"].flags[0].startswith("no repository") and not found["carol"].commit
+    assert "no commit dated before the deadline" in found["dave"].flags and found["dave"].flags[0].startswith("late")
+    assert found["erin"].notebooks == ["01_corr2d"]
+    with open(submitted / "collected.csv", newline="") as handle:
+        record = {row["student"]: row for row in csv.DictReader(handle)}
+    assert record["bob"]["commit"] == found["bob"].commit and "late" in record["bob"]["flags"]
+    assert record["carol"]["repository"].endswith("course-org/cnn-carol.git")
+
+
+def test_the_collected_notebook_is_the_committed_one(classroom):
+    tmp, roster, base = classroom
+    collect(roster, DEADLINE, tmp / "submitted", ["01_corr2d"], org="course-org", prefix="cnn", base=base)
+    bob = (tmp / "submitted" / "bob" / "01_corr2d" / "01_corr2d.ipynb").read_bytes()
+    blank = tmp / "blank"
+    build_submission(blank, "01_corr2d", solved=False)
+    assert bob == (blank / "01_corr2d" / "01_corr2d.ipynb").read_bytes()     # the late, solved one is not taken
+
+
+@pytest.mark.parametrize("deadline, message", [("tomorrow", "not an ISO 8601 time"),
+                                               ("2026-12-15T23:59:00", "has no time zone")])
+def test_a_deadline_needs_a_date_and_a_time_zone(deadline, message):
+    with pytest.raises(CollectError, match=message):
+        parse_deadline(deadline)
+
+
+def test_a_roster_row_without_a_repository_is_a_usage_error(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,github\nalice,alice\n")
+    with pytest.raises(CollectError, match="line 2: give a 'url', or a 'github' username with --org"):
+        collect(roster, DEADLINE, tmp_path / "submitted", ["01_corr2d"])
+    run = subprocess.run([sys.executable, "-m", "autograder", "collect", str(roster), "--deadline", DEADLINE,
+                          "--into", str(tmp_path / "s")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "give a 'url'" in run.stderr
+
+
+@pytest.mark.slow
+def test_collected_students_are_graded_and_the_missing_ones_have_rows(classroom):
+    from autograder.grade_all import grade_class
+
+    tmp, roster, base = classroom
+    collect(roster, DEADLINE, tmp / "submitted", ["01_corr2d"], org="course-org", prefix="cnn", base=base)
+    rows = {row.student: row for row in grade_class(tmp / "submitted", ASSIGNMENTS, tmp / "out", jobs=2,
+                                                       hidden=False, progress=False)}
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin"]
+    assert rows["alice"].automatic > 0 and rows["bob"].automatic == 0 and rows["carol"].automatic == 0
+    assert rows["bob"].flags[0].startswith("collect: late") and rows["carol"].flags[0].startswith("collect: no repo")
+    assert "01_corr2d: no submission" in rows["carol"].flags

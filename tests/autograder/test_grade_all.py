@@ -1,0 +1,176 @@
+"""Does grading a class give every student their own fair result, whatever the others submitted?"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder import report
+from autograder.grade_all import StudentRow, grade_class
+from autograder.notebook import read_release
+from tests.conftest import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
+
+ASSIGNMENT = "01_corr2d"
+ATTACKS = ROOT / "tests" / "attacks" / ASSIGNMENT
+
+
+def _submit(submitted, student, overrides=None, solved=True):
+    folder = submitted / student
+    build_submission(folder, ASSIGNMENT, overrides, solved=solved)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A class of seven, graded with two judge processes."""
+    root = tmp_path_factory.mktemp("class")
+    submitted = root / "submitted"
+    _submit(submitted, "alice")
+    _submit(submitted, "bob", read_sample(SAMPLES / ASSIGNMENT / "conv2d_layer_without_bias.py")[0])
+    _submit(submitted, "carol", solved=False)
+    dave = submitted / "dave" / ASSIGNMENT
+    dave.mkdir(parents=True)
+    (dave / f"{ASSIGNMENT}.ipynb").write_text("this is not a notebook")
+    (submitted / "erin").mkdir()
+    for student, attack in (("mallory", "os_exit_at_import.py"), ("trudy", "infinite_loop.py")):
+        text = (ATTACKS / attack).read_text()
+        _submit(submitted, student, {"corr2d": text})
+    rows = grade_class(submitted, ASSIGNMENTS, root / "out", jobs=2, progress=False)
+    return root / "out", {row.student: row for row in rows}
+
+
+
+
+@pytest.mark.slow
+def test_every_student_gets_a_row_a_results_file_and_feedback(graded):
+    out, rows = graded
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "mallory", "trudy"]
+    for student in rows:
+        data = json.loads((out / student / "results.json").read_text())
+        assert {"score", "max_score", "tests", "output"} <= set(data)
+        assert (out / student / "feedback.md").read_text().startswith(f"# Feedback for {student}")
+
+
+@pytest.mark.slow
+def test_scores_are_each_students_own(graded):
+    _, rows = graded
+    maximum = sum(read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").item_points().values())
+    assert rows["alice"].automatic == pytest.approx(maximum)            # graded beside mallory and trudy
+    assert rows["carol"].automatic == 0
+    bob = rows["bob"]
+    assert bob.scores[f"{ASSIGNMENT}/Conv2D"] < bob.maxima[f"{ASSIGNMENT}/Conv2D"]
+    assert all(bob.scores[key] == pytest.approx(bob.maxima[key]) for key in bob.scores if not key.endswith("Conv2D"))
+    assert rows["mallory"].scores[f"{ASSIGNMENT}/corr2d"] == 0 and rows["trudy"].scores[f"{ASSIGNMENT}/corr2d"] == 0
+    assert any("os._exit" in flag for flag in rows["mallory"].flags)     # her exiting cell is skipped, and said
+    assert rows["trudy"].scores[f"{ASSIGNMENT}/receptive_field"] > 0     # a hang costs only what it touches
+
+
+@pytest.mark.slow
+def test_odd_submissions_are_flagged_not_crashed(graded):
+    _, rows = graded
+    assert any("not valid JSON" in flag for flag in rows["dave"].flags), rows["dave"].flags
+    assert f"{ASSIGNMENT}: no submission" in rows["erin"].flags and rows["erin"].automatic == 0
+    assert not rows["alice"].flags and not rows["bob"].flags       # only the assignment submitted is graded
+
+
+@pytest.mark.slow
+def test_each_student_meets_the_hidden_inputs_of_their_own_seed(graded):
+    _, rows = graded
+    seeds = {student: row.seeds.get(ASSIGNMENT) for student, row in rows.items() if row.seeds}
+    assert {"alice", "bob"} <= set(seeds) and len(set(seeds.values())) == len(seeds)
+    alice = json.loads((graded[0] / "alice" / "results.json").read_text())
+    assert alice["seeds"][0]["from"] == "student 'alice'"
+
+
+@pytest.mark.slow
+def test_the_gradebook_has_a_row_per_student_and_a_column_per_item(graded):
+    out, rows = graded
+    with open(out / "gradebook.csv", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [line["student"] for line in table] == sorted(rows)
+    alice = table[0]
+    items = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").item_points()
+    assert all(float(alice[f"{ASSIGNMENT}/{item}"]) == points for item, points in items.items())
+    assert float(alice["automatic"]) == sum(items.values())
+    assert float(alice["manual_pending"]) > 0                     # 01's written answers wait for a person
+    assert alice["seeds"].startswith(f"{ASSIGNMENT}:")
+    assert "no submission" in next(line for line in table if line["student"] == "erin")["flags"]
+
+
+@pytest.mark.slow
+def test_feedback_says_why_without_hidden_values(graded):
+    out, _ = graded
+    bob = (out / "bob" / "feedback.md").read_text()
+    assert "**failed**" in bob and "What went wrong" in bob and "Conv2D" in bob
+    assert "def ref_" not in bob and "BEGIN HIDDEN" not in bob
+    alice = (out / "alice" / "feedback.md").read_text()
+    assert "**failed**" not in alice and "Graded by hand" in alice
+
+
+@pytest.mark.slow
+def test_the_command_line_grades_a_class_and_rejects_a_missing_folder(tmp_path):
+    _submit(tmp_path / "submitted", "zoe")
+    summary = tmp_path / "summary.md"
+    env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary))
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "submitted"), "--jobs", "1",
+                          "--out", str(tmp_path / "out"), "--public-only"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "graded 1 students" in run.stdout and (tmp_path / "out" / "gradebook.csv").is_file()
+    assert "| zoe |" in summary.read_text()
+    missing = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "nothing")], cwd=ROOT,
+                             capture_output=True, text=True, timeout=600)
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+def test_the_gradebook_csv_quotes_flags_and_totals(tmp_path):
+    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    row = StudentRow("o'brien, jr", {f"{ASSIGNMENT}/corr2d": 1.5}, flags=['edited "test" cell', "late; 2 days"],
+                     seeds={ASSIGNMENT: 7})
+    report.write_gradebook([row], {ASSIGNMENT: release}, tmp_path / "g.csv")
+    with open(tmp_path / "g.csv", newline="") as handle:
+        (line,) = list(csv.DictReader(handle))
+    assert line["student"] == "o'brien, jr" and line[f"{ASSIGNMENT}/corr2d"] == "1.5"
+    assert line[f"{ASSIGNMENT}/Conv2D"] == "0" and line["automatic"] == "1.5"
+    assert line["flags"] == 'edited "test" cell; late; 2 days' and line["seeds"] == f"{ASSIGNMENT}:7"
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")   # nbgrader's own add_submission
+def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}")  # alembic
+
+    from autograder.grade_all import _fill, merge_manual
+
+    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    written = [cell.grade_id for cell in release.manual]
+    database = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(database) as gradebook:      # what nbgrader's autograde and formgrader leave behind
+        gradebook.update_or_create_assignment(ASSIGNMENT)
+        gradebook.update_or_create_notebook(ASSIGNMENT, ASSIGNMENT)
+        for cell in release.manual:
+            gradebook.update_or_create_grade_cell(cell.grade_id, ASSIGNMENT, ASSIGNMENT, max_score=cell.points,
+                                                  cell_type="markdown")
+        for student in ("alice", "bob"):
+            gradebook.add_student(student)
+            gradebook.add_submission(ASSIGNMENT, student)
+        gradebook.find_grade(written[0], ASSIGNMENT, ASSIGNMENT, "alice").manual_score = 1.5
+        gradebook.db.commit()
+    rows = {name: StudentRow(name) for name in ("alice", "bob", "carol")}     # carol: unknown to nbgrader
+    for row in rows.values():
+        _fill(row, [], {ASSIGNMENT: release}, [])
+    merge_manual(list(rows.values()), database)
+    total = sum(cell.points for cell in release.manual)
+    assert rows["alice"].manual == 1.5 and rows["alice"].manual_pending == total - release.manual[0].points
+    assert rows["bob"].manual == 0 and rows["bob"].manual_pending == total == rows["carol"].manual_pending
+    report.write_gradebook(list(rows.values()), {ASSIGNMENT: release}, tmp_path / "g.csv")
+    with open(tmp_path / "g.csv", newline="") as handle:
+        alice = next(csv.DictReader(handle))
+    assert alice[f"{ASSIGNMENT}/{written[0]}"] == "1.5" and alice[f"{ASSIGNMENT}/{written[1]}"] == ""
+    assert alice["manual"] == "1.5" and alice["total"] == "1.5"
