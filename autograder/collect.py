@@ -7,7 +7,8 @@ The roster is a CSV with a ``student`` column (the id nbgrader and the gradebook
 ``github`` column (the username: GitHub Classroom names each repository ``<org>/<prefix>-<username>``)
 or a ``url`` column (any URL or path git can clone). For each student the repository is fetched with
 git, the newest commit of its default branch dated no later than the deadline is taken, and each released
-notebook in it is written to ``<into>/<student>/<assignment>/<assignment>.ipynb``. Commits dated after the
+notebook in it is written to ``<into>/<student>/<assignment>/<assignment>.ipynb``; a workflow of the student's
+that differs from the released one is flagged (it shows the student a score of its own). Commits dated after the
 deadline are reported as late and not collected; a student without a repository, or without a commit
 before the deadline, is reported and gets no folder. ``<into>/collected.csv`` records, per student, the
 repository, the commit taken, its date and what was flagged.
@@ -19,6 +20,7 @@ API) are the stronger record where a late push matters.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -27,6 +29,8 @@ from datetime import datetime
 from pathlib import Path
 
 GIT_TIMEOUT = 120    # seconds for one git command
+TEMPLATE = Path(__file__).resolve().parent.parent / "student-template"
+WORKFLOWS = ".github/workflows"
 
 
 @dataclass
@@ -105,6 +109,7 @@ def collect_one(student: str, url: str, deadline: datetime, assignments: list[st
             return found
         found.commit = before
         found.date = _git("show", "-s", "--format=%cI", before, cwd=clone).stdout.strip()
+        found.flags.extend(workflow_changes(clone, before))
         for assignment in assignments:
             name = f"assignments/{assignment}/{assignment}.ipynb"
             blob = subprocess.run(["git", "show", f"{before}:{name}"], cwd=clone, capture_output=True,
@@ -118,6 +123,27 @@ def collect_one(student: str, url: str, deadline: datetime, assignments: list[st
         if not found.notebooks:
             found.flags.append("the commit holds none of the released notebooks")
     return found
+
+
+def workflow_changes(clone: Path, commit: str) -> list[str]:
+    """Flags for workflows of the student's commit that differ from the released ones (added, changed, deleted).
+
+    The grade a student's own workflow shows is theirs to fake; the instructor's grading never reads it,
+    but a changed workflow is worth a look.
+    """
+    released = {path.relative_to(TEMPLATE).as_posix(): _blob(path.read_bytes())
+                for path in sorted((TEMPLATE / WORKFLOWS).glob("*")) if path.is_file()}
+    listing = _git("ls-tree", "-r", commit, "--", WORKFLOWS, cwd=clone).stdout.splitlines()
+    theirs = {line.split("\t", 1)[1]: line.split()[2] for line in listing if "\t" in line}
+    flags = [f"{path} was changed" for path in sorted(set(released) & set(theirs)) if released[path] != theirs[path]]
+    flags += [f"{path} was deleted" for path in sorted(set(released) - set(theirs))]
+    flags += [f"{path} was added" for path in sorted(set(theirs) - set(released))]
+    return flags
+
+
+def _blob(data: bytes) -> str:
+    """git's object id of a file's bytes (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def collect(roster: Path, deadline: str, into: Path, assignments: list[str], org: str | None = None,

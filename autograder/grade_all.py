@@ -144,10 +144,14 @@ def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) ->
 _releases: dict[str, Release] = {}
 
 
-def _start_judge(releases: dict[str, Release]) -> None:
-    """In each forked judge process: its own zygote, started at once."""
+def _start_judge(releases: dict[str, Release], threads: int) -> None:
+    """In each forked judge process: its share of the CPUs, and its own zygote, started at once."""
+    import torch
+
     global _releases
     _releases = releases
+    torch.set_num_threads(threads)
+    sandbox.torch_threads = threads
     sandbox.forget_zygote()
     sandbox.prestart()
 
@@ -186,8 +190,9 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         if not pending:
             break
         context = multiprocessing.get_context("fork")
+        threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         with concurrent.futures.ProcessPoolExecutor(max(1, jobs), mp_context=context, initializer=_start_judge,
-                                                    initargs=(releases,)) as pool:
+                                                    initargs=(releases, threads)) as pool:
             futures = {pool.submit(_grade_in_judge, folder, out, hidden): folder for folder in pending}
             for future in concurrent.futures.as_completed(futures):
                 folder = futures[future]

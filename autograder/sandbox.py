@@ -76,9 +76,17 @@ class WorkerFault(Exception):
         self.hung = hung     # where the call was stuck, as the worker's watchdog saw it
 
 
+# torch's threads per worker; None: torch's own choice (one per CPU). Grading several notebooks at once
+# (grade-all --jobs N) gives each its share of the CPUs, the judge's torch included, so speed checks
+# still compare like with like.
+torch_threads: int | None = None
+
+
 def _worker_environment(home: str) -> dict[str, str]:
     """Nothing from the judge's environment: no CI, GITHUB_* or tokens."""
-    return {
+    threads = {} if torch_threads is None else {"OMP_NUM_THREADS": str(torch_threads),
+                                                 "MKL_NUM_THREADS": str(torch_threads)}
+    return {**threads,
         "PATH": "/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": home,

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from autograder.collect import CollectError, collect, parse_deadline
+from autograder.collect import TEMPLATE, CollectError, collect, parse_deadline
 from tests.conftest import ASSIGNMENTS, ROOT, build_submission
 
 DEADLINE = "2026-12-15T23:59:00+01:00"
@@ -25,11 +25,17 @@ def git(*args, cwd, date=None):
                     *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
-def student_repo(base, name, commits):
-    """A bare repository ``base/<name>.git`` whose history is ``commits``: (date, solved) pairs."""
+def student_repo(base, name, commits, workflow=None):
+    """A bare repository ``base/<name>.git`` whose history is ``commits``: (date, solved) pairs.
+
+    It holds the released workflow, or ``workflow`` (its text) in its place.
+    """
     work = base / "work" / name
     work.mkdir(parents=True)
     git("init", "-q", cwd=work)
+    released = (TEMPLATE / ".github" / "workflows" / "grade.yml").read_text()
+    (work / ".github" / "workflows").mkdir(parents=True)
+    (work / ".github" / "workflows" / "grade.yml").write_text(workflow or released)
     for number, (date, solved) in enumerate(commits):
         build_submission(work / "assignments", "01_corr2d", solved=solved)
         (work / "notes.txt").write_text(f"commit {number}")
@@ -47,7 +53,8 @@ def classroom(tmp_path):
     student_repo(base / "course-org", "cnn-alice", [(BEFORE, True)])
     student_repo(base / "course-org", "cnn-bob", [(BEFORE, False), (AFTER, True)])
     student_repo(base / "course-org", "cnn-dave", [(AFTER, True)])
-    elsewhere = student_repo(tmp_path / "elsewhere", "erin-repo", [(BEFORE, True)])
+    faked = "on: push\njobs: {fake: {runs-on: ubuntu-latest, steps: [{run: echo Points 99/99}]}}\n"
+    elsewhere = student_repo(tmp_path / "elsewhere", "erin-repo", [(BEFORE, True)], workflow=faked)
     roster = tmp_path / "roster.csv"
     roster.write_text("student,github,url\nalice,alice,\nbob,bob,\ncarol,carol,\ndave,dave,\n"
                       f"erin,,{elsewhere}\n")
@@ -70,6 +77,7 @@ def test_the_last_commit_before_the_deadline_is_collected(classroom):
     assert found["carol"].flags[0].startswith("no repository") and not found["carol"].commit
     assert "no commit dated before the deadline" in found["dave"].flags and found["dave"].flags[0].startswith("late")
     assert found["erin"].notebooks == ["01_corr2d"]
+    assert found["erin"].flags == [".github/workflows/grade.yml was changed"]
     with open(submitted / "collected.csv", newline="") as handle:
         record = {row["student"]: row for row in csv.DictReader(handle)}
     assert record["bob"]["commit"] == found["bob"].commit and "late" in record["bob"]["flags"]
