@@ -10,22 +10,24 @@ The instructor's source notebooks end each test cell with::
 so nbgrader's own autograding runs the very cases ``python -m autograder`` runs,
 here in the notebook's kernel, through :class:`LocalStudent`: the same protocol
 as the sandboxed proxy, with the same helpers for describing calls, naming
-types and telling which arguments a call modified. This path has nbgrader's
-trust model (student code and checks share a process) and does not enforce
-the from-scratch rule; the sandboxed ``python -m autograder grade`` is the one
-to trust.
+types and telling which arguments a call modified, and the same watch on the
+routes each call takes. This path has nbgrader's trust model (student code and
+checks share a process): student code could switch the watch off, so the
+sandboxed ``python -m autograder grade`` is the one to trust.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from autograder import judge, seeds, values
+from autograder import judge, rules, seeds, values
 from autograder.notebook import Release
-from autograder.records import CallRecord
+from autograder.records import CallRecord, Route
 from autograder.student import StudentBase
 
 
@@ -49,14 +51,15 @@ class LocalStudent(StudentBase):
             args = tuple(a.detach().clone().requires_grad_(True) if i in extra["wrt"] else a
                          for i, a in enumerate(args))
         before = values.snapshot(args, kwargs)
+        seen: set[str] = set()
         started = time.perf_counter()
         try:
-            with torch.random.fork_rng():   # the cases' generator is not the student's to move
+            with torch.random.fork_rng(), watched(seen):   # the cases' generator is not the student's to move
                 value = function(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - report, never crash the check
             return self._keep(CallRecord(origin, label, seconds=time.perf_counter() - started,
-                                         error=f"{label} raised {type(error).__name__}: {error}"),
-                              values.exception_kinds(error))
+                                         error=f"{label} raised {type(error).__name__}: {error}",
+                                         routes=_routes(seen)), values.exception_kinds(error))
         seconds = time.perf_counter() - started
         if op == "grad":
             grads = None
@@ -65,7 +68,69 @@ class LocalStudent(StudentBase):
                                             allow_unused=True)
                 value = value.detach()
             value = (value, grads)
-        return self._keep(CallRecord(origin, label, value, values.mutated(before, args, kwargs), (), seconds))
+        return self._keep(CallRecord(origin, label, value, values.mutated(before, args, kwargs), _routes(seen),
+                                     seconds))
+
+
+def _routes(seen: set[str]) -> tuple[Route, ...]:
+    return tuple(Route(what, "?") for what in sorted(seen))
+
+
+def _student_code(stop) -> bool:
+    """Whether a notebook cell's code is running, called from the frames above ``stop``: a kernel's cell
+    (``ipykernel_*``), or one compiled as ``<name>``; not the release's public checks or the judge's code."""
+    frame = sys._getframe(2)
+    while frame is not None and frame is not stop:
+        name = frame.f_code.co_filename
+        if ("ipykernel_" in name or name.startswith("<")) and not name.startswith(NOT_STUDENT):
+            return True
+        frame = frame.f_back
+    return False
+
+
+NOT_STUDENT = ("<public", "<release setup>", "<frozen")
+
+
+@contextlib.contextmanager
+def watched(seen: set[str], below=None):
+    """Record in ``seen`` the watched routes a student call takes: aten operators (a dispatch mode, as in the
+    worker), autograd and numpy convolutions (tripwires, only for the call). ``below`` (a frame): only those
+    taken while a notebook cell's code runs, called from above that frame (for a watch around whole cases,
+    whose references take such routes too).
+    """
+    student_only = below is not None
+    import numpy as np
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Monitor(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            return False     # see autograder.worker: no torch._dynamo import for nothing
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            name = str(func)
+            if rules.WATCHED_OP.search(name.removeprefix("aten.").split(".")[0]) and (
+                    not student_only or _student_code(below)):
+                seen.add(name)
+            return func(*args, **(kwargs or {}))
+
+    wires = [(torch.autograd, "backward", "torch.autograd.backward"), (torch.autograd, "grad", "torch.autograd.grad"),
+             (torch.Tensor, "backward", "Tensor.backward"), (np, "convolve", "numpy.convolve"),
+             (np, "correlate", "numpy.correlate")]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in wires]
+    for (owner, name, label), (_, _, original) in zip(wires, originals):
+        def tripwire(*args, _original=original, _label=label, **kwargs):
+            if not student_only or _student_code(below):
+                seen.add(_label)
+            return _original(*args, **kwargs)
+        setattr(owner, name, tripwire)
+    try:
+        with Monitor():
+            yield
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
 
 
 def run_hidden(item_id: str, namespace: dict[str, Any]) -> None:
@@ -96,3 +161,53 @@ def inline_seed(assignment: str, namespace: dict[str, Any]) -> seeds.Seed:
     history = namespace.get("In")
     sources = [str(source) for source in history] if isinstance(history, list) else []
     return seeds.for_notebook(notebook, assignment, sources)
+
+
+# -- nbgrader autograde, scored as the autograder scores ------------------------------------------
+
+RELEASES = Path(__file__).resolve().parent.parent / "assignments"
+
+
+def grade_item(item_id: str, namespace: dict[str, Any]) -> float:
+    """An item's points, computed as ``python -m autograder grade`` computes them, for nbgrader's partial credit.
+
+    ``autograder.nbgrader_parity`` makes each test cell of a notebook that ``nbgrader autograde`` runs
+    end with this call, whose value nbgrader records as the cell's score: the public checks (from the
+    release) and the hidden cases, each passed check worth its share, public points only with a hidden
+    check passed, and the item scored 0 when the static scan of the notebook's solution cells finds a
+    forbidden route in its cell (or reaching into the grader in any cell). Nothing goes to stderr, which
+    nbgrader would read as a failure. What failed, and why, is printed.
+    """
+    from autograder import grade, rules
+    from autograder.notebook import NotebookError, read_release, read_submission
+    from autograder.records import LoadReport
+
+    assignment, item = item_id.split("/", 1)
+    release = read_release(RELEASES / assignment / f"{assignment}.ipynb")
+    tests = [test for test in release.tests if test.item == item]
+    one = Release(assignment, release.path, release.cells, tests, [], release.ids)
+    static, tampering = [], []
+    try:
+        submission = read_submission(Path.cwd() / f"{assignment}.ipynb", release)
+    except NotebookError:   # not run by nbgrader autograde: nothing to scan
+        submission = None
+    for cell in submission.cells if submission else []:
+        if not cell.trusted:
+            forbidden, tampered = rules.scan(cell.source, cell.name)
+            static += forbidden
+            tampering += tampered
+    seed = inline_seed(assignment, namespace)
+    student = LocalStudent(namespace)
+    everywhere: set[str] = set()    # also in methods of returned objects (a Conv2D's forward), as the worker sees
+    with watched(everywhere, below=sys._getframe()):
+        cases = judge.run_cases(one, student, items={item}, seed=seed.value)
+    calls = (*student.records, CallRecord(item, f"{item}: every call of its checks", routes=_routes(everywhere)))
+    judgement = judge.Judgement(cases, calls, LoadReport(), "", judge.declaration(assignment))
+    entries, _ = grade.score(one, judgement, static, tampering)
+    earned, possible = sum(entry.score for entry in entries), sum(entry.max_score for entry in entries)
+    print(f"{item_id}: {earned:g} of {possible:g} points (hidden inputs from seed {seed})")
+    for entry in entries:
+        print(f"  {'ok  ' if entry.status == 'passed' else 'FAIL'} {entry.name} ({entry.score:g}/{entry.max_score:g})")
+        if entry.status != "passed" and entry.output:
+            print("\n".join(f"         {line}" for line in entry.output.splitlines()[:12]))
+    return round(earned, 6)

@@ -25,6 +25,10 @@ CATEGORIES = ("convolution", "pooling", "padding", "autograd", "indirection")
 FORBIDDEN_BY_DEFAULT = frozenset({"convolution", "pooling", "autograd", "indirection"})
 
 AUTOGRAD_ROUTES = {"torch.autograd.backward", "torch.autograd.grad", "Tensor.backward"}
+# Aten operators that implement convolution, pooling, im2col or padding. Whatever Python route reaches
+# them (aliases, getattr, importlib, torch.ops), they pass through the dispatcher, where the monitors of
+# the worker and of ``autograder.inline`` see them.
+WATCHED_OP = re.compile(r"conv|pool|im2col|col2im|pad")
 
 
 @dataclass(frozen=True)

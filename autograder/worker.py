@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import re
 import sys
 import threading
 import traceback
@@ -29,13 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from autograder import confine, seeds, values, wire
+from autograder import confine, rules, seeds, values, wire
 
-# Aten operators that implement convolution, pooling, im2col or padding. Whatever
-# Python route reaches them (aliases, getattr, importlib, torch.ops), they pass
-# through the dispatcher, where the monitor sees them; autograder.rules decides
-# which of them each graded item may use.
-WATCHED_OP = re.compile(r"conv|pool|im2col|col2im|pad")
+WATCHED_OP = rules.WATCHED_OP   # autograder.rules decides which of them each graded item may use
 WATCHDOG_MARGIN = 0.5   # seconds before the judge's deadline at which a running call is reported
 
 

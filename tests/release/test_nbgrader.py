@@ -1,0 +1,110 @@
+"""nbgrader as instructors know it, on this repository: generate_assignment, autograde, generate_feedback and
+export work for every assignment, and the score nbgrader records is the autograder's, item by item.
+
+A temporary nbgrader course is made of this repository's solutions/ and nbgrader_config.py (whose
+autograde step scores each test cell as the autograder scores its item: autograder/nbgrader_parity.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.grade import grade_notebook, load_releases
+from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
+
+pytestmark = pytest.mark.slow
+
+# 01's class: the solution, the blank release, a mistake, and a break of the from-scratch rule that
+# costs the items built on it too (it goes through getattr and importlib).
+CLASS_01 = {"alice": "solution", "bob": "blank", "carol": "conv2d_layer_without_bias.py",
+            "dave": "corr2d_cheats_through_getattr.py"}
+BIN = Path(sys.executable).parent
+
+
+def nbgrader(*args, cwd):
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")   # it runs alembic
+    run = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                         timeout=900)
+    assert run.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    return run
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """Every assignment generated, submitted and autograded; alice hands in every solution."""
+    root = tmp_path_factory.mktemp("nbgrader") / "course"
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    for student in CLASS_01:
+        nbgrader("db", "student", "add", student, cwd=root)
+    for assignment in ASSIGNMENT_IDS:
+        nbgrader("db", "assignment", "add", assignment, cwd=root)
+        nbgrader("generate_assignment", assignment, "--force", cwd=root)
+        build_submission(root / "submitted" / "alice", assignment)
+    for student, what in CLASS_01.items():
+        if student != "alice":
+            overrides = read_sample(SAMPLES / "01_corr2d" / what)[0] if what.endswith(".py") else None
+            build_submission(root / "submitted" / student, "01_corr2d", overrides, solved=what != "blank")
+    for assignment in ASSIGNMENT_IDS:
+        nbgrader("autograde", assignment, "--force", cwd=root)
+    return root
+
+
+def recorded(course, assignment, student):
+    """item -> the points nbgrader's gradebook holds for that item's test cell."""
+    from nbgrader.api import Gradebook
+
+    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(assignment, assignment, student)
+        return {grade.name.removeprefix("test_"): grade.auto_score for grade in notebook.grades
+                if grade.name.startswith("test_")}
+
+
+def graded(course, assignment, student):
+    """item -> the points python -m autograder grade gives the same notebook (same student, same seed)."""
+    release = load_releases(ASSIGNMENTS)[assignment]
+    result = grade_notebook(course / "submitted" / student / assignment / f"{assignment}.ipynb", release)
+    points: dict[str, float] = {}
+    for entry in result.entries:
+        item = entry.name.split(":", 1)[0].split("/", 1)[1]
+        points[item] = points.get(item, 0.0) + entry.score
+    return points
+
+
+@pytest.mark.parametrize("student", sorted(CLASS_01))
+def test_nbgrader_records_the_autograders_score_item_by_item(course, student):
+    ours, theirs = graded(course, "01_corr2d", student), recorded(course, "01_corr2d", student)
+    assert set(ours) == set(theirs)
+    assert {item: round(points, 6) for item, points in ours.items()} == \
+        {item: round(points, 6) for item, points in theirs.items()}, CLASS_01[student]
+
+
+def test_the_samples_span_full_partial_and_zero_scores(course):
+    totals = {student: sum(recorded(course, "01_corr2d", student).values()) for student in CLASS_01}
+    assert totals["bob"] == 0 < totals["dave"] < totals["carol"] < totals["alice"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
+def test_every_assignment_autogrades_its_solution_to_full_marks(course, assignment):
+    release = load_releases(ASSIGNMENTS)[assignment]
+    assert recorded(course, assignment, "alice") == release.item_points()
+
+
+def test_feedback_and_export_work_and_feedback_shows_no_hidden_case(course):
+    nbgrader("generate_feedback", "01_corr2d", cwd=course)
+    pages = {student: (course / "feedback" / student / "01_corr2d" / "01_corr2d.html").read_text()
+             for student in CLASS_01}
+    assert "01_corr2d/Conv2D: 1.25 of 2 points" in pages["carol"]
+    assert all("def ref_" not in page and "BEGIN HIDDEN TESTS" not in page for page in pages.values())
+    nbgrader("export", cwd=course)
+    with open(course / "grades.csv", newline="") as handle:
+        rows = {(row["assignment"], row["student_id"]): row for row in csv.DictReader(handle)}
+    assert float(rows[("01_corr2d", "alice")]["raw_score"]) == sum(recorded(course, "01_corr2d", "alice").values())
