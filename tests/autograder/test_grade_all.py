@@ -140,6 +140,7 @@ def test_the_gradebook_csv_quotes_flags_and_totals(tmp_path):
     assert line["flags"] == 'edited "test" cell; late; 2 days' and line["seeds"] == f"{ASSIGNMENT}:7"
 
 
+@pytest.mark.slow   # nbgrader's gradebook starts alembic
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")   # nbgrader's own add_submission
 def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
