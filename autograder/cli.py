@@ -3,7 +3,8 @@
     python -m autograder grade PATH... [--json FILE]
     python -m autograder release OUT_DIR [--assignments NAME...]
     python -m autograder collect ROSTER.csv --deadline ISO_TIME [--org ORG --prefix PREFIX] [--into submitted]
-    python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook]
+    python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook] [--shard I/N]
+    python -m autograder merge OUT_DIR SHARD_OUT_DIR...
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
 error, 1 for an internal error. A valid results file is written in every case.
@@ -56,9 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     everyone.add_argument("--public-only", action="store_true", help="skip the hidden cases")
     everyone.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
                           help="the assignments to grade (default: every one that a student submitted)")
+    everyone.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                          help="grade only shard I of N of the students (one runner of N); join the shards' "
+                               "outputs with the merge verb")
     everyone.add_argument("--nbgrader-db", default=None, metavar="URL",
                           help="nbgrader's database, for the written answers graded in its formgrader (default: "
                                "gradebook.db beside SUBMITTED_DIR, if there is one)")
+    join = verbs.add_parser("merge", help="one gradebook from the outputs of grade-all --shard I/N")
+    join.add_argument("out", type=Path, help="where the merged gradebook.csv and the students' files go")
+    join.add_argument("shards", type=Path, nargs="+", help="each shard's --out folder")
     release = verbs.add_parser("release", help="build the repository students get: released notebooks, public "
                                "checks, the grader without hidden cases, its workflow")
     release.add_argument("out", type=Path, help="a folder that does not exist yet")
@@ -112,6 +119,27 @@ def release(args: argparse.Namespace) -> int:
     print(f"built the student repository in {built}: {', '.join(notebooks)}; no hidden case, no course secret")
     print("next: git init there, push it, and make it the template repository of the classroom assignment")
     return 0
+
+
+def merge(args: argparse.Namespace) -> int:
+    from autograder.grade_all import merge as merge_shards
+
+    try:
+        students = merge_shards(args.out, args.shards)
+    except (OSError, ValueError) as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    print(f"merged {len(args.shards)} shards: {len(students)} students in {args.out / 'gradebook.csv'}")
+    return 0
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from autograder.grade_all import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _jobs(text: str) -> int:
@@ -181,7 +209,7 @@ def grade_all(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         rows = grade_class(args.submitted, args.release, args.out, jobs=args.jobs, hidden=not args.public_only,
-                           assignments=args.assignments, nbgrader_db=database)
+                           assignments=args.assignments, nbgrader_db=database, shard=args.shard)
     except UsageError as error:
         print(f"usage: {error}", file=sys.stderr)
         return 2
@@ -201,4 +229,5 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and 2
-    return {"grade-all": grade_all, "collect": collect, "release": release}.get(args.verb, grade)(args)
+    verbs = {"grade-all": grade_all, "collect": collect, "release": release, "merge": merge}
+    return verbs.get(args.verb, grade)(args)

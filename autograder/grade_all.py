@@ -14,8 +14,11 @@ gets a results file that says so and a flagged row; the other students are not t
 from __future__ import annotations
 
 import concurrent.futures
+import csv
+import hashlib
 import multiprocessing
 import os
+import shutil
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -57,6 +60,54 @@ class StudentRow:
 def students_of(submitted: Path) -> list[Path]:
     """The student folders of nbgrader's ``submitted/<student>/<assignment>/`` layout."""
     return sorted(path for path in Path(submitted).iterdir() if path.is_dir() and not path.name.startswith("."))
+
+
+def shard_of(student: str, count: int) -> int:
+    """Which of ``count`` shards (1 to count) grades ``student``: from the id alone, so a student's shard
+    does not move when others join or leave the class."""
+    digest = hashlib.sha256(student.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/5"`` -> (2, 5); ValueError for anything else."""
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise ValueError(f"a shard is I/N with 1 <= I <= N, such as 2/5; got {text!r}")
+    return int(index), int(count)
+
+
+def merge(out: Path, shards: list[Path]) -> list[str]:
+    """One gradebook from the outputs of ``grade-all --shard``: their rows, and their students' files.
+
+    Returns the students. The shards must share the gradebook's columns and no student may appear twice.
+    """
+    out = Path(out)
+    header: list[str] | None = None
+    rows: dict[str, list[str]] = {}
+    for shard in map(Path, shards):
+        with open(shard / "gradebook.csv", newline="", encoding="utf-8") as handle:
+            table = list(csv.reader(handle))
+        if not table:
+            raise ValueError(f"{shard / 'gradebook.csv'} is empty")
+        if header is not None and table[0] != header:
+            raise ValueError(f"{shard / 'gradebook.csv'} has other columns than the first shard's: were both "
+                             "graded with the same release and assignments?")
+        header = table[0]
+        for row in table[1:]:
+            if row[0] in rows:
+                raise ValueError(f"student {row[0]} appears in two shards")
+            rows[row[0]] = row
+            if (shard / row[0]).is_dir():
+                shutil.copytree(shard / row[0], out / row[0], dirs_exist_ok=True)
+    if header is None:
+        raise ValueError("no shard to merge")
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "gradebook.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows[student] for student in sorted(rows))
+    return sorted(rows)
 
 
 def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden: bool = True) -> StudentRow:
@@ -165,15 +216,18 @@ def _grade_in_judge(folder: Path, out: Path, hidden: bool) -> StudentRow:
 
 def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hidden: bool = True,
                 progress: bool = True, assignments: list[str] | None = None,
-                nbgrader_db: str | None = None) -> list[StudentRow]:
+                nbgrader_db: str | None = None, shard: tuple[int, int] | None = None) -> list[StudentRow]:
     """Grade every student under ``submitted``; write their files and ``out/gradebook.csv``; return the rows.
 
     The assignments graded (and the gradebook's columns) are ``assignments``, by default those that at
     least one student submitted. ``nbgrader_db`` (a database URL) brings in the written answers' scores.
+    ``shard`` (I, N): only the students of shard I of N (:func:`shard_of`); :func:`merge` joins the shards.
     """
     releases = load_releases(release_dir)
     sandbox.course_roots.add(Path(release_dir).resolve().parent)
     folders = students_of(submitted)
+    mine = (lambda student: shard_of(student, shard[1]) == shard[0]) if shard else (lambda student: True)
+    folders = [folder for folder in folders if mine(folder.name)]
     present = {path.name for folder in folders for path in folder.iterdir() if path.is_dir()}
     chosen = list(assignments) if assignments else [name for name in releases if name in present] or list(releases)
     unknown = sorted(set(chosen) - set(releases))
@@ -207,7 +261,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     for folder in pending:
         rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
     bar.close()
-    collected = _collect_flags(Path(submitted))
+    collected = {student: flags for student, flags in _collect_flags(Path(submitted)).items() if mine(student)}
     for student in collected:    # on the roster, but nothing was collected: a row all the same
         if student not in rows:
             rows[student] = StudentRow(student)
@@ -223,8 +277,6 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
 
 def _collect_flags(submitted: Path) -> dict[str, list[str]]:
     """Student -> what ``collect`` flagged (late commits, no repository), from its ``collected.csv``."""
-    import csv
-
     path = submitted / "collected.csv"
     if not path.is_file():
         return {}

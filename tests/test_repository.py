@@ -90,15 +90,24 @@ def test_student_workflow_holds_no_secret_and_no_hidden_case():
     assert all("--public-only" in line for line in grade_lines), f"grading without --public-only: {grade_lines}"
 
 
-def test_the_instructor_workflow_grades_the_class_with_a_command_the_cli_takes():
+def test_the_instructor_workflow_grades_the_class_in_shards_and_merges_with_commands_the_cli_takes():
     import shlex
+
+    import yaml
 
     from autograder.cli import build_parser
 
     text = (ROOT / ".github" / "workflows" / "grade-submissions.yml").read_text(encoding="utf-8")
-    (line,) = [line for line in text.splitlines() if "python -m autograder" in line and "run:" in line]
-    command = shlex.split(line.split("python -m autograder", 1)[1].replace('"$(nproc)"', "2"))
-    args = build_parser().parse_args(command)
-    assert args.verb == "grade-all" and str(args.submitted) == "submitted" and args.jobs == 2
+    workflow = yaml.safe_load(text)
+    shards = workflow["jobs"]["grade"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, int(workflow["env"]["SHARDS"]) + 1)), "the matrix must cover shards 1..SHARDS"
+    commands = [line.split("python -m autograder", 1)[1] for line in text.splitlines()
+                if "python -m autograder" in line and "run:" in line]
+    grading, merging = commands
+    filled = grading.replace('"$(nproc)"', "2").replace('"${{ matrix.shard }}/${SHARDS}"', "1/2")
+    args = build_parser().parse_args(shlex.split(filled.replace('"gradebook-shard-${{ matrix.shard }}"', "g1")))
+    assert args.verb == "grade-all" and str(args.submitted) == "submitted" and args.shard == (1, 2)
     assert not args.public_only, "the instructor grades with the hidden cases"
-    assert "persist-credentials: false" in text and "cache: pip" in text
+    merged = build_parser().parse_args(shlex.split(merging.replace("gradebook-shard-*", "g1 g2")))
+    assert merged.verb == "merge" and [str(p) for p in merged.shards] == ["g1", "g2"]
+    assert text.count("persist-credentials: false") == 2 and text.count("cache: pip") == 2

@@ -175,3 +175,59 @@ def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending
         alice = next(csv.DictReader(handle))
     assert alice[f"{ASSIGNMENT}/{written[0]}"] == "1.5" and alice[f"{ASSIGNMENT}/{written[1]}"] == ""
     assert alice["manual"] == "1.5" and alice["total"] == "1.5"
+
+
+# -- a class across runners: shards, and their merge ---------------------------------------------------
+
+def test_every_student_is_in_exactly_one_shard_which_does_not_move():
+    from autograder.grade_all import shard_of
+
+    students = [f"student{i:03d}" for i in range(300)]
+    counts = [sum(1 for s in students if shard_of(s, 4) == index) for index in (1, 2, 3, 4)]
+    assert sum(counts) == 300 and all(50 <= count <= 100 for count in counts), counts    # about 75 each
+    assert [shard_of(s, 4) for s in students] == [shard_of(s, 4) for s in students + ["newcomer"]][:300]
+
+
+@pytest.mark.parametrize("text, message", [("0/3", "1 <= I <= N"), ("4/3", "1 <= I <= N"), ("two", "I/N")])
+def test_a_shard_is_i_of_n(text, message):
+    from autograder.grade_all import parse_shard
+
+    assert parse_shard("2/5") == (2, 5)
+    with pytest.raises(ValueError, match=message):
+        parse_shard(text)
+
+
+def test_merging_shards_joins_their_rows_and_refuses_a_student_twice(tmp_path):
+    from autograder.grade_all import merge
+
+    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia"]), ("c", ["adam"])):
+        rows = [StudentRow(name, {f"{ASSIGNMENT}/corr2d": 1.0}) for name in students]
+        report.write_gradebook(rows, {ASSIGNMENT: release}, tmp_path / shard / "gradebook.csv")
+        for name in students:
+            (tmp_path / shard / name).mkdir()
+            (tmp_path / shard / name / "results.json").write_text(f'{{"from": "{shard}"}}')
+    assert merge(tmp_path / "all", [tmp_path / "a", tmp_path / "b"]) == ["adam", "mia", "zoe"]
+    with open(tmp_path / "all" / "gradebook.csv", newline="") as handle:
+        assert [row["student"] for row in csv.DictReader(handle)] == ["adam", "mia", "zoe"]
+    assert '"b"' in (tmp_path / "all" / "mia" / "results.json").read_text()
+    with pytest.raises(ValueError, match="student adam appears in two shards"):
+        merge(tmp_path / "again", [tmp_path / "a", tmp_path / "c"])
+
+
+@pytest.mark.slow
+def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_path):
+    for student in ("ann", "ben", "cat", "dan", "eve"):
+        _submit(tmp_path / "submitted", student, solved=student != "ben")
+    whole = grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "whole", hidden=False, progress=False)
+    for index in (1, 2):
+        run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "submitted"),
+                              "--public-only", "--jobs", "1", "--shard", f"{index}/2", "--out",
+                              str(tmp_path / f"shard{index}")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr
+    joined = subprocess.run([sys.executable, "-m", "autograder", "merge", str(tmp_path / "merged"),
+                             *(str(tmp_path / f"shard{i}") for i in (1, 2))], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert joined.returncode == 0 and "5 students" in joined.stdout, joined.stderr
+    assert (tmp_path / "merged" / "gradebook.csv").read_text() == (tmp_path / "whole" / "gradebook.csv").read_text()
+    assert sorted(p.name for p in (tmp_path / "merged").iterdir() if p.is_dir()) == [row.student for row in whole]
