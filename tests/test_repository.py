@@ -111,3 +111,14 @@ def test_the_instructor_workflow_grades_the_class_in_shards_and_merges_with_comm
     merged = build_parser().parse_args(shlex.split(merging.replace("gradebook-shard-*", "g1 g2")))
     assert merged.verb == "merge" and [str(p) for p in merged.shards] == ["g1", "g2"]
     assert text.count("persist-credentials: false") == 2 and text.count("cache: pip") == 2
+
+
+def test_workflows_pass_zizmors_security_audit():
+    """Actions pinned to commits, no credentials left in checkouts, no template injection: zizmor finds nothing."""
+    zizmor = Path(sys.executable).parent / "zizmor"
+    if not zizmor.exists():
+        pytest.skip(f"zizmor is not installed next to {sys.executable} (pip install -e '.[dev]')")
+    result = subprocess.run([str(zizmor), "--offline", "--no-progress", *map(str, WORKFLOWS)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"zizmor reports findings:\n{result.stdout}\n{result.stderr}"
+    assert "No findings to report" in result.stdout + result.stderr
