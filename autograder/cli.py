@@ -25,8 +25,9 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from autograder import sandbox  # noqa: E402 - light: numpy and the standard library
+from autograder.template import RELEASES  # noqa: E402 - light: the standard library
 
-DEFAULT_RELEASE = Path(__file__).resolve().parent.parent / "assignments"
+DEFAULT_RELEASE = RELEASES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -220,7 +221,7 @@ def grade_all(args: argparse.Namespace) -> int:
     flagged = sum(1 for row in rows if row.flags)
     print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
     print(f"gradebook: {args.out / 'gradebook.csv'}; per student: {args.out}/<student>/results.json, feedback.md")
-    return 1 if any("internal error" in flag for row in rows for flag in row.flags) else 0
+    return 1 if any(row.internal_error for row in rows) else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ API) are the stronger record where a late push matters.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import os
 import subprocess
@@ -28,8 +29,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from autograder.template import ROOT
+
 GIT_TIMEOUT = 120    # seconds for one git command
-TEMPLATE = Path(__file__).resolve().parent.parent / "student-template"
+TEMPLATE = ROOT / "student-template"
 WORKFLOWS = ".github/workflows"
 
 
@@ -81,9 +84,9 @@ def read_roster(path: Path, org: str | None, prefix: str | None, base: str) -> l
     return pairs
 
 
-def _git(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def _git(*args: str, cwd: Path | None = None, text: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true")
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=GIT_TIMEOUT, env=env)
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=text, timeout=GIT_TIMEOUT, env=env)
 
 
 def collect_one(student: str, url: str, deadline: datetime, assignments: list[str], into: Path) -> Collected:
@@ -112,8 +115,7 @@ def collect_one(student: str, url: str, deadline: datetime, assignments: list[st
         found.flags.extend(workflow_changes(clone, before))
         for assignment in assignments:
             name = f"assignments/{assignment}/{assignment}.ipynb"
-            blob = subprocess.run(["git", "show", f"{before}:{name}"], cwd=clone, capture_output=True,
-                                  timeout=GIT_TIMEOUT)
+            blob = _git("show", f"{before}:{name}", cwd=clone, text=False)
             if blob.returncode != 0:
                 continue
             target = into / student / assignment / f"{assignment}.ipynb"
@@ -131,14 +133,20 @@ def workflow_changes(clone: Path, commit: str) -> list[str]:
     The grade a student's own workflow shows is theirs to fake; the instructor's grading never reads it,
     but a changed workflow is worth a look.
     """
-    released = {path.relative_to(TEMPLATE).as_posix(): _blob(path.read_bytes())
-                for path in sorted((TEMPLATE / WORKFLOWS).glob("*")) if path.is_file()}
+    released = _released_workflows()
     listing = _git("ls-tree", "-r", commit, "--", WORKFLOWS, cwd=clone).stdout.splitlines()
     theirs = {line.split("\t", 1)[1]: line.split()[2] for line in listing if "\t" in line}
     flags = [f"{path} was changed" for path in sorted(set(released) & set(theirs)) if released[path] != theirs[path]]
     flags += [f"{path} was deleted" for path in sorted(set(released) - set(theirs))]
     flags += [f"{path} was added" for path in sorted(set(theirs) - set(released))]
     return flags
+
+
+@functools.cache
+def _released_workflows() -> dict[str, str]:
+    """Path -> git object id of each workflow the student template ships."""
+    return {path.relative_to(TEMPLATE).as_posix(): _blob(path.read_bytes())
+            for path in sorted((TEMPLATE / WORKFLOWS).glob("*")) if path.is_file()}
 
 
 def _blob(data: bytes) -> str:

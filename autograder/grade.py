@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autograder import judge, rules, seeds
 from autograder.items import PUBLIC_SHARE
-from autograder.notebook import NotebookError, Release, read_release, read_submission
+from autograder.notebook import NotebookError, Release, Submission, read_release, read_submission
 from autograder.records import Route
 
 
@@ -119,12 +119,7 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
         result.seconds = time.monotonic() - started
         return result
     result.notes.extend(submission.notes)
-    static, tampering = [], []
-    for cell in submission.cells:
-        if not cell.trusted:
-            forbidden, tampered = rules.scan(cell.source, cell.name)
-            static += forbidden
-            tampering += tampered
+    static, tampering = scan_submission(submission)
     student_sources = [cell.source for cell in submission.cells if not cell.trusted]
     chosen = seeds.for_notebook(path, release.assignment, student_sources, student, seed)
     try:
@@ -150,6 +145,17 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     result.notes.extend(warnings)
     result.seconds = time.monotonic() - started
     return result
+
+
+def scan_submission(submission: Submission) -> tuple[list[Route], list[Route]]:
+    """The static scan of the student's cells: (forbidden routes, tampering)."""
+    static, tampering = [], []
+    for cell in submission.cells:
+        if not cell.trusted:
+            forbidden, tampered = rules.scan(cell.source, cell.name)
+            static += forbidden
+            tampering += tampered
+    return static, tampering
 
 
 def score(release: Release, judgement: judge.Judgement, static: list[Route] = (),

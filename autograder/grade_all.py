@@ -40,7 +40,7 @@ class StudentRow:
     written_maxima: dict[str, float] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     seeds: dict[str, int] = field(default_factory=dict)          # assignment -> seed of its hidden inputs
-    seconds: float = 0.0
+    internal_error: bool = False                                   # the grader failed on this student
 
     @property
     def automatic(self) -> float:
@@ -124,10 +124,14 @@ def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden:
         results.append(grade_notebook(notebook, releases[assignment], hidden=hidden, student=folder.name))
     sandbox.reap()
     _fill(row, results, releases, problems)
-    data = report.results_json(results, problems)
-    report.write_json(data, out / folder.name / "results.json")
-    (out / folder.name / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
+    _write(out / folder.name, report.results_json(results, problems))
     return row
+
+
+def _write(folder: Path, data: dict) -> None:
+    """A student's results.json and feedback.md."""
+    report.write_json(data, folder / "results.json")
+    (folder / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
 
 
 def _fill(row: StudentRow, results: list[NotebookResult], releases: dict[str, Release], problems: list[str]) -> None:
@@ -151,7 +155,7 @@ def _fill(row: StudentRow, results: list[NotebookResult], releases: dict[str, Re
             row.flags.append(f"{result.assignment}: grader tampering (the notebook scores 0)")
         if result.seed:
             row.seeds[result.assignment] = result.seed.value
-        row.seconds += result.seconds
+        row.internal_error |= bool(result.internal_error)
     row.flags.extend(problem.splitlines()[0] for problem in problems)
 
 
@@ -184,9 +188,8 @@ def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) ->
     row = StudentRow(folder.name)
     problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
     _fill(row, [], releases, [problem])
-    data = report.results_json([], [problem])
-    report.write_json(data, out / folder.name / "results.json")
-    (out / folder.name / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
+    row.internal_error = True
+    _write(out / folder.name, report.results_json([], [problem]))
     return row
 
 

@@ -29,6 +29,7 @@ from autograder import judge, rules, seeds, values
 from autograder.notebook import Release
 from autograder.records import CallRecord, Route
 from autograder.student import StudentBase
+from autograder.template import RELEASES
 
 
 class LocalStudent(StudentBase):
@@ -165,7 +166,6 @@ def inline_seed(assignment: str, namespace: dict[str, Any]) -> seeds.Seed:
 
 # -- nbgrader autograde, scored as the autograder scores ------------------------------------------
 
-RELEASES = Path(__file__).resolve().parent.parent / "assignments"
 
 
 def grade_item(item_id: str, namespace: dict[str, Any]) -> float:
@@ -178,7 +178,7 @@ def grade_item(item_id: str, namespace: dict[str, Any]) -> float:
     forbidden route in its cell (or reaching into the grader in any cell). Nothing goes to stderr, which
     nbgrader would read as a failure. What failed, and why, is printed.
     """
-    from autograder import grade, rules
+    from autograder import grade
     from autograder.notebook import NotebookError, read_release, read_submission
     from autograder.records import LoadReport
 
@@ -186,16 +186,10 @@ def grade_item(item_id: str, namespace: dict[str, Any]) -> float:
     release = read_release(RELEASES / assignment / f"{assignment}.ipynb")
     tests = [test for test in release.tests if test.item == item]
     one = Release(assignment, release.path, release.cells, tests, [], release.ids)
-    static, tampering = [], []
     try:
-        submission = read_submission(Path.cwd() / f"{assignment}.ipynb", release)
+        static, tampering = grade.scan_submission(read_submission(Path.cwd() / f"{assignment}.ipynb", release))
     except NotebookError:   # not run by nbgrader autograde: nothing to scan
-        submission = None
-    for cell in submission.cells if submission else []:
-        if not cell.trusted:
-            forbidden, tampered = rules.scan(cell.source, cell.name)
-            static += forbidden
-            tampering += tampered
+        static, tampering = [], []
     seed = inline_seed(assignment, namespace)
     student = LocalStudent(namespace)
     everywhere: set[str] = set()    # also in methods of returned objects (a Conv2D's forward), as the worker sees

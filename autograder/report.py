@@ -152,7 +152,7 @@ def feedback_markdown(student: str, data: dict) -> str:
             for test in failed:
                 lines += [f"**{test['name']}**", "", "```", test["output"].strip(), "```", ""]
         lines.append("")
-    pending = [manual for manual in data.get("manual", [])]
+    pending = data.get("manual", [])
     if pending:
         lines += ["## Graded by hand", ""]
         lines += [f"- {manual['name']} ({manual['max_score']:g} points)" for manual in pending]

@@ -15,7 +15,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent     # the course repository: assignments/, student-template/
+RELEASES = ROOT / "assignments"
 PACKAGING = ("pyproject.toml", "environment.yml")
 NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cases")
 

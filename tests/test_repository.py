@@ -54,10 +54,16 @@ def test_environment_yml_pins_the_same_versions_as_pyproject():
     assert project["requires-python"] == ">=3.11", f"pyproject.toml requires-python: {project['requires-python']}"
 
 
+def dev_tool(name: str) -> Path:
+    """A tool of the dev extra, installed beside this interpreter (skip the test without it)."""
+    tool = Path(sys.executable).parent / name
+    if not tool.exists():
+        pytest.skip(f"{name} is not installed next to {sys.executable} (pip install -e '.[dev]')")
+    return tool
+
+
 def test_workflows_are_valid_github_actions():
-    checker = Path(sys.executable).parent / "check-jsonschema"
-    if not checker.exists():
-        pytest.skip(f"check-jsonschema is not installed next to {sys.executable} (pip install -e '.[dev]')")
+    checker = dev_tool("check-jsonschema")
     # --builtin-schema uses the schema vendored in check-jsonschema: no download, works offline.
     # One run for all the workflows: each start of the checker costs seconds.
     result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
@@ -115,9 +121,7 @@ def test_the_instructor_workflow_grades_the_class_in_shards_and_merges_with_comm
 
 def test_workflows_pass_zizmors_security_audit():
     """Actions pinned to commits, no credentials left in checkouts, no template injection: zizmor finds nothing."""
-    zizmor = Path(sys.executable).parent / "zizmor"
-    if not zizmor.exists():
-        pytest.skip(f"zizmor is not installed next to {sys.executable} (pip install -e '.[dev]')")
+    zizmor = dev_tool("zizmor")
     result = subprocess.run([str(zizmor), "--offline", "--no-progress", *map(str, WORKFLOWS)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"zizmor reports findings:\n{result.stdout}\n{result.stderr}"

@@ -213,8 +213,6 @@ def _setting(reference, key, value):
 LAYER_HINTS = {
     "Sigmoid": "LeNet-5 of the lecture notes uses sigmoid activations (ReLU came later, with AlexNet)",
     "AvgPool2d": "LeNet-5 pools by averaging 2x2 windows with stride 2 (max pooling came later)",
-    "Conv2d": "",
-    "Linear": "",
     "Flatten": "the maps are flattened into one vector of 400 before the fully connected layers",
 }
 

@@ -185,7 +185,8 @@ def test_every_student_is_in_exactly_one_shard_which_does_not_move():
     students = [f"student{i:03d}" for i in range(300)]
     counts = [sum(1 for s in students if shard_of(s, 4) == index) for index in (1, 2, 3, 4)]
     assert sum(counts) == 300 and all(50 <= count <= 100 for count in counts), counts    # about 75 each
-    assert [shard_of(s, 4) for s in students] == [shard_of(s, 4) for s in students + ["newcomer"]][:300]
+    # from the id alone, the same in every process (Python's own hash() of a str would not be)
+    assert [shard_of(name, 4) for name in ("alice", "bob", "carol", "dave")] == [4, 3, 3, 4]
 
 
 @pytest.mark.parametrize("text, message", [("0/3", "1 <= I <= N"), ("4/3", "1 <= I <= N"), ("two", "I/N")])
