@@ -1,10 +1,12 @@
-"""Command line: the student's verb ``grade``, and the instructor's ``release``, ``collect``, ``grade-all``.
+"""Command line: the student's verb ``grade``, and the instructor's ``release``, ``collect``, ``grade-all``, ...
 
     python -m autograder grade PATH... [--json FILE]
     python -m autograder release OUT_DIR [--assignments NAME...]
     python -m autograder collect ROSTER.csv --deadline ISO_TIME [--org ORG --prefix PREFIX] [--into submitted]
     python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook] [--shard I/N]
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
+    python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
+    python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
 error, 1 for an internal error. A valid results file is written in every case.
@@ -13,6 +15,7 @@ error, 1 for an internal error. A valid results file is written in every case.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -84,7 +87,100 @@ def build_parser() -> argparse.ArgumentParser:
     gather.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
                         help="the notebooks to collect (default: every released one)")
     gather.add_argument("--release", type=Path, default=DEFAULT_RELEASE, help="(default: %(default)s)")
+    new = verbs.add_parser("fetch", help="fetch each student's newest commit that has no grade yet (GitHub API; "
+                           "token in $AUTOGRADER_GITHUB_TOKEN)")
+    source = new.add_mutually_exclusive_group(required=True)
+    source.add_argument("--roster", type=Path, help="collect's roster CSV ('student' and 'github' or 'url')")
+    source.add_argument("--all", dest="whole_org", action="store_true",
+                        help="every repository of --org named <prefix>-<username>, the username as student id")
+    new.add_argument("--org", help="GitHub organisation of the repositories <org>/<prefix>-<username>")
+    new.add_argument("--prefix", help="GitHub Classroom's repository prefix (the classroom assignment's name)")
+    new.add_argument("--into", type=Path, default=Path("inbox/submitted"),
+                     help="a new or empty folder for submitted/<student>/<assignment>/ (default: %(default)s)")
+    new.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
+                     help="the notebooks to fetch (default: every released one)")
+    new.add_argument("--release", type=Path, default=DEFAULT_RELEASE, help="(default: %(default)s)")
+    new.add_argument("--regrade", action="store_true", help="fetch graded commits too (after the cases changed)")
+    new.add_argument("--api-url", default=None, help="GitHub's REST API (default: $GITHUB_API_URL, else "
+                     "https://api.github.com)")
+    new.add_argument("--per-runner", type=_jobs, default=30, help="students one grading runner takes, for the "
+                     "'shards' output in GitHub Actions (default: %(default)s)")
+    new.add_argument("--max-runners", type=_jobs, default=10, help="(default: %(default)s)")
+    post = verbs.add_parser("publish", help="post grade-all's results to the fetched commits: a status with the "
+                            "score, a comment with the feedback (token in $AUTOGRADER_GITHUB_TOKEN)")
+    post.add_argument("submitted", type=Path, help="the folder fetch wrote (its collected.csv)")
+    post.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
+    post.add_argument("--api-url", default=None, help="(default: $GITHUB_API_URL, else https://api.github.com)")
     return parser
+
+
+def fetch(args: argparse.Namespace) -> int:
+    from autograder import hub
+    from autograder.collect import CollectError
+    from autograder.fetch import fetch as fetch_new
+    from autograder.fetch import organisation_repositories, roster_repositories
+
+    if args.whole_org and not (args.org and args.prefix):
+        print("usage: --all needs --org and --prefix", file=sys.stderr)
+        return 2
+    if args.into.exists() and any(args.into.iterdir()):
+        print(f"usage: {args.into} is not empty: fetch into a new folder", file=sys.stderr)
+        return 2
+    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    try:
+        github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
+        students = (roster_repositories(args.roster, args.org, args.prefix) if args.roster
+                    else organisation_repositories(github, args.org, args.prefix))
+        found = fetch_new(github, students, assignments, args.into, regrade=args.regrade)
+    except CollectError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    except hub.HubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - listing the organisation failed
+        if not hub.transient(error):
+            print(f"error: GitHub: {hub.describe(error)}", file=sys.stderr)
+            return 1
+        print(f"warning: GitHub: {hub.describe(error)}; nothing fetched, the next run tries again")
+        _outputs(count=0, shards="[]")
+        return 0
+    for entry in found.new:
+        notebooks = ", ".join(entry.notebooks) or "no notebook"
+        print(f"{entry.student:<20} {entry.commit[:10]} {notebooks}" + (f"  [{'; '.join(entry.flags)}]"
+                                                                        if entry.flags else ""))
+    for problem in found.problems:
+        print(f"::warning title=fetch::{problem}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {problem}")
+    runners = found.runners(args.per_runner, args.max_runners)
+    print(f"fetched {len(found.new)} new commit(s) into {args.into}/; {len(found.graded)} already graded; "
+          f"{len(found.later)} left for the next run; {runners} grading runner(s)")
+    _outputs(count=len(found.new), shards=json.dumps(list(range(1, runners + 1)) if found.new else []),
+             runners=runners, assignments=" ".join(assignments))
+    return 0
+
+
+def publish(args: argparse.Namespace) -> int:
+    from autograder import hub
+    from autograder.publish import publish as post_results
+
+    try:
+        github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
+        done = post_results(github, args.submitted, args.gradebook)
+    except hub.HubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for problem in done.problems:
+        print(f"::warning title=publish::{problem}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {problem}")
+    print(f"posted {len(done.posted)} grade(s); {len(done.later)} left for the next run")
+    return 0
+
+
+def _outputs(**values) -> None:
+    """Step outputs in GitHub Actions (``$GITHUB_OUTPUT``); nothing elsewhere."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{key}={value}\n" for key, value in values.items())
 
 
 def collect(args: argparse.Namespace) -> int:
@@ -188,7 +284,7 @@ def grade(args: argparse.Namespace) -> int:
         problems.append("internal error of the autograder:\n" + traceback.format_exc())
         status = 1
     sandbox.reap()   # every process of every worker is gone before the results are out
-    data = report.results_json(results, problems)
+    data = report.results_json(results, problems, internal_error=status == 1)
     report.write_json(data, args.json)
     print(report.table(data))
     print(f"\nresults written to {args.json}")
@@ -230,5 +326,6 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and 2
-    verbs = {"grade-all": grade_all, "collect": collect, "release": release, "merge": merge}
+    verbs = {"grade-all": grade_all, "collect": collect, "release": release, "merge": merge, "fetch": fetch,
+             "publish": publish}
     return verbs.get(args.verb, grade)(args)

@@ -133,9 +133,13 @@ def workflow_changes(clone: Path, commit: str) -> list[str]:
     The grade a student's own workflow shows is theirs to fake; the instructor's grading never reads it,
     but a changed workflow is worth a look.
     """
-    released = _released_workflows()
     listing = _git("ls-tree", "-r", commit, "--", WORKFLOWS, cwd=clone).stdout.splitlines()
-    theirs = {line.split("\t", 1)[1]: line.split()[2] for line in listing if "\t" in line}
+    return workflow_flags({line.split("\t", 1)[1]: line.split()[2] for line in listing if "\t" in line})
+
+
+def workflow_flags(theirs: dict[str, str]) -> list[str]:
+    """Flags for a commit whose workflows (path -> git blob id) differ from the released ones."""
+    released = _released_workflows()
     flags = [f"{path} was changed" for path in sorted(set(released) & set(theirs)) if released[path] != theirs[path]]
     flags += [f"{path} was deleted" for path in sorted(set(released) - set(theirs))]
     flags += [f"{path} was added" for path in sorted(set(theirs) - set(released))]
@@ -162,10 +166,26 @@ def collect(roster: Path, deadline: str, into: Path, assignments: list[str], org
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
     results = [collect_one(student, url, moment, assignments, into) for student, url in pairs]
-    with open(into / "collected.csv", "w", newline="", encoding="utf-8") as handle:
+    write_record(into, results)
+    return results
+
+
+def write_record(into: Path, results: list[Collected]) -> None:
+    """``into/collected.csv``: per student, the repository, the commit taken, its date, the notebooks, the flags."""
+    with open(Path(into) / "collected.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "repository", "commit", "commit_date", "notebooks", "flags"])
         for found in results:
             writer.writerow([found.student, found.repository, found.commit, found.date, " ".join(found.notebooks),
                              "; ".join(found.flags)])
-    return results
+
+
+def read_record(into: Path) -> list[Collected]:
+    """What :func:`write_record` wrote (empty when there is no record)."""
+    path = Path(into) / "collected.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [Collected(row["student"], row.get("repository", ""), row.get("commit", ""), row.get("commit_date", ""),
+                          (row.get("notebooks") or "").split(), [f for f in (row.get("flags") or "").split("; ") if f])
+                for row in csv.DictReader(handle) if row.get("student")]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import report, sandbox
+from autograder.collect import read_record
 from autograder.grade import NotebookResult, UsageError, find_notebooks, grade_notebook, load_releases
 from autograder.notebook import Release
 
@@ -189,7 +190,7 @@ def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) ->
     problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
     _fill(row, [], releases, [problem])
     row.internal_error = True
-    _write(out / folder.name, report.results_json([], [problem]))
+    _write(out / folder.name, report.results_json([], [problem], internal_error=True))
     return row
 
 
@@ -264,7 +265,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     for folder in pending:
         rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
     bar.close()
-    collected = {student: flags for student, flags in _collect_flags(Path(submitted)).items() if mine(student)}
+    collected = {found.student: found.flags for found in read_record(Path(submitted)) if mine(found.student)}
     for student in collected:    # on the roster, but nothing was collected: a row all the same
         if student not in rows:
             rows[student] = StudentRow(student)
@@ -276,16 +277,6 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         merge_manual(ordered, nbgrader_db)
     report.write_gradebook(ordered, releases, out / "gradebook.csv")
     return ordered
-
-
-def _collect_flags(submitted: Path) -> dict[str, list[str]]:
-    """Student -> what ``collect`` flagged (late commits, no repository), from its ``collected.csv``."""
-    path = submitted / "collected.csv"
-    if not path.is_file():
-        return {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        return {row["student"]: [flag for flag in row.get("flags", "").split("; ") if flag]
-                for row in csv.DictReader(handle) if row.get("student")}
 
 
 def _warm_up() -> None:

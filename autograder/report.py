@@ -15,8 +15,12 @@ def _round(value: float) -> float:
     return round(value + 0.0, 4)
 
 
-def results_json(results: list[NotebookResult], problems: list[str] = ()) -> dict:
-    """The Gradescope autograder schema, one file for all graded notebooks."""
+def results_json(results: list[NotebookResult], problems: list[str] = (), internal_error: bool = False) -> dict:
+    """The Gradescope autograder schema, one file for all graded notebooks.
+
+    ``internal_error`` (also true when a notebook's grading failed) marks a file whose score is not the
+    student's: nothing should be posted from it as a grade.
+    """
     tests = []
     for result in results:
         for entry in result.entries:
@@ -53,6 +57,7 @@ def results_json(results: list[NotebookResult], problems: list[str] = ()) -> dic
         "isolation": sorted({r.isolation for r in results if r.isolation}),
         "seeds": [{"notebook": r.path, "assignment": r.assignment, "seed": r.seed.value, "from": r.seed.origin}
                   for r in results if r.seed],
+        "internal_error": internal_error or any(r.internal_error for r in results),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -55,3 +56,41 @@ def read_sample(path: Path) -> tuple[dict[str, str], set[str], str]:
 @pytest.fixture(scope="session")
 def release_01():
     return read_release(ASSIGNMENTS / "01_corr2d" / "01_corr2d.ipynb")
+
+
+# -- students' repositories: local bare git repositories ----------------------------------------------------
+
+COMMIT_DATE = "2026-12-15T20:00:00+01:00"
+
+
+def git(*args, cwd, date=None):
+    env = dict(os.environ, GIT_AUTHOR_DATE=date or COMMIT_DATE, GIT_COMMITTER_DATE=date or COMMIT_DATE)
+    subprocess.run(["git", "-c", "user.name=Student", "-c", "user.email=s@example.org", "-c", "init.defaultBranch=main",
+                    *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def student_repo(base: Path, name: str, commits, workflow: str | None = None, assignment: str = "01_corr2d") -> Path:
+    """A bare repository ``base/<name>.git`` whose history is ``commits``: (date, solved) pairs, where solved is
+    True, False (the blank release) or a dict of solution cells replaced (``build_submission``'s overrides).
+
+    It holds the released workflow, or ``workflow`` (its text) in its place.
+    """
+    from autograder.collect import TEMPLATE
+
+    work = base / "work" / name
+    work.mkdir(parents=True)
+    git("init", "-q", cwd=work)
+    released = (TEMPLATE / ".github" / "workflows" / "grade.yml").read_text()
+    (work / ".github" / "workflows").mkdir(parents=True)
+    (work / ".github" / "workflows" / "grade.yml").write_text(workflow or released)
+    for number, (date, solved) in enumerate(commits):
+        if isinstance(solved, dict):
+            build_submission(work / "assignments", assignment, overrides=solved)
+        else:
+            build_submission(work / "assignments", assignment, solved=solved)
+        (work / "notes.txt").write_text(f"commit {number}")
+        git("add", "-A", cwd=work)
+        git("commit", "-q", "-m", f"work {number}", cwd=work, date=date)
+    bare = base / f"{name}.git"
+    git("clone", "-q", "--bare", str(work), str(bare), cwd=base)
+    return bare

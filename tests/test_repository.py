@@ -30,7 +30,7 @@ def pins(requirements: list[str]) -> set[str]:
 
 def test_environment_yml_pins_the_same_versions_as_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["hub"] + project["optional-dependencies"]["dev"]
     assert len(pins(wanted)) == len(wanted), f"pyproject.toml has an unpinned requirement: {wanted}"
 
     environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
@@ -74,6 +74,7 @@ def test_workflows_are_valid_github_actions():
 def test_there_are_workflows_to_check():
     names = {str(path.relative_to(ROOT)) for path in WORKFLOWS}
     assert {".github/workflows/ci.yml", ".github/workflows/grade-submissions.yml",
+            ".github/workflows/scores-on-every-push.yml",
             "student-template/.github/workflows/grade.yml"} <= names, f"workflows found: {sorted(names)}"
 
 
@@ -126,3 +127,53 @@ def test_workflows_pass_zizmors_security_audit():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"zizmor reports findings:\n{result.stdout}\n{result.stderr}"
     assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_scores_on_every_push_keep_every_token_out_of_the_job_that_runs_student_code():
+    """fetch and publish hold a token and run no student code; grade runs it and holds nothing."""
+    import shlex
+
+    from autograder.cli import build_parser
+
+    path = ROOT / ".github" / "workflows" / "scores-on-every-push.yml"
+    workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+    jobs = workflow["jobs"]
+    assert workflow["permissions"] == {} and "env" not in workflow
+    assert set(jobs) == {"fetch", "grade", "publish"}
+    grade = jobs["grade"]
+    assert grade["permissions"] == {} and "env" not in grade
+    assert "secrets." not in yaml.safe_dump(grade) and "token" not in yaml.safe_dump(grade).lower()
+    assert not any("checkout" in step.get("uses", "") for step in grade["steps"]), "grade needs no GITHUB_TOKEN"
+    assert jobs["publish"]["permissions"] == {} and jobs["fetch"]["permissions"] == {"contents": "read"}
+
+    def commands(job):
+        """(verb arguments, step) of every `python -m autograder` the job runs."""
+        for step in jobs[job]["steps"]:
+            script = step.get("run", "").replace("\\\n", " ")
+            for line in script.splitlines():
+                if "python -m autograder " in line:
+                    yield line.split("python -m autograder ", 1)[1], step
+
+    for job in ("fetch", "publish"):
+        assert "env" not in jobs[job], f"{job}: a token in the job's environment reaches every step"
+        for step in jobs[job]["steps"]:
+            holds = "secrets." in yaml.safe_dump(step)
+            if holds and "create-github-app-token" not in step.get("uses", ""):
+                verbs = [shlex.split(line)[0] for line, owner in commands(job) if owner is step]
+                assert verbs in (["fetch"], ["publish"]), f"{job}: a step with a secret runs {verbs}"
+        assert not any(line.split()[0] in ("grade", "grade-all") for line, _ in commands(job)), \
+            f"{job} holds a token and must not grade"
+    parser = build_parser()
+    (grading, _), = commands("grade")
+    filled = (grading.replace('"$(nproc)"', "2").replace('"$SHARD/$RUNNERS"', "1/3")
+              .replace('"${assignments[@]}"', "01_corr2d").replace('"gradebook-shard-$SHARD"', "g1"))
+    args = parser.parse_args(shlex.split(filled))
+    assert args.verb == "grade-all" and args.shard == (1, 3) and not args.public_only
+    assert args.assignments == ["01_corr2d"]
+    (fetching, _), = commands("fetch")
+    args = parser.parse_args(shlex.split(fetching.replace('"${students[@]}"', "--all")
+                                         .replace('"${regrade[@]}"', "--regrade")))
+    assert args.verb == "fetch" and args.whole_org and args.regrade and str(args.into) == "inbox/submitted"
+    posting = [line for line, _ in commands("publish") if line.startswith("publish")]
+    assert parser.parse_args(shlex.split(posting[0])).verb == "publish"
+    assert grade["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.fetch.outputs.shards) }}"

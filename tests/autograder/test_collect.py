@@ -6,44 +6,17 @@ Students' repositories are local bare git repositories made here, with commit da
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
 import sys
 
 import pytest
 
-from autograder.collect import TEMPLATE, CollectError, collect, parse_deadline
-from tests.conftest import ASSIGNMENTS, ROOT, build_submission
+from autograder.collect import CollectError, collect, parse_deadline
+from tests.conftest import ASSIGNMENTS, COMMIT_DATE, ROOT, build_submission, student_repo
 
 DEADLINE = "2026-12-15T23:59:00+01:00"
-BEFORE, AFTER = "2026-12-15T20:00:00+01:00", "2026-12-16T09:00:00+01:00"
-
-
-def git(*args, cwd, date=None):
-    env = dict(os.environ, GIT_AUTHOR_DATE=date or BEFORE, GIT_COMMITTER_DATE=date or BEFORE)
-    subprocess.run(["git", "-c", "user.name=Student", "-c", "user.email=s@example.org", "-c", "init.defaultBranch=main",
-                    *args], cwd=cwd, env=env, check=True, capture_output=True)
-
-
-def student_repo(base, name, commits, workflow=None):
-    """A bare repository ``base/<name>.git`` whose history is ``commits``: (date, solved) pairs.
-
-    It holds the released workflow, or ``workflow`` (its text) in its place.
-    """
-    work = base / "work" / name
-    work.mkdir(parents=True)
-    git("init", "-q", cwd=work)
-    released = (TEMPLATE / ".github" / "workflows" / "grade.yml").read_text()
-    (work / ".github" / "workflows").mkdir(parents=True)
-    (work / ".github" / "workflows" / "grade.yml").write_text(workflow or released)
-    for number, (date, solved) in enumerate(commits):
-        build_submission(work / "assignments", "01_corr2d", solved=solved)
-        (work / "notes.txt").write_text(f"commit {number}")
-        git("add", "-A", cwd=work)
-        git("commit", "-q", "-m", f"work {number}", cwd=work, date=date)
-    bare = base / f"{name}.git"
-    git("clone", "-q", "--bare", str(work), str(bare), cwd=base)
-    return bare
+BEFORE = COMMIT_DATE
+AFTER = "2026-12-16T09:00:00+01:00"
 
 
 @pytest.fixture

@@ -1,0 +1,132 @@
+"""Post each fetched commit's grade back to it: a commit status with the score, a comment with the feedback.
+
+    AUTOGRADER_GITHUB_TOKEN=... python -m autograder publish inbox/submitted gradebook
+
+It reads files only: ``fetch``'s record (``<submitted>/collected.csv``: student, repository, commit) and what
+``grade-all`` wrote (``<gradebook>/<student>/results.json`` and ``feedback.md``, whose messages never hold
+a hidden input or expected value). It runs no student code, so it may hold the token; the job that graded
+held none.
+
+Per commit: first a comment with the per-item table and the teaching messages (unless an earlier,
+interrupted run posted the same one), then the ``autograder`` status: ``success`` at full automatic points,
+``failure`` otherwise, its description the score, its link the comment. The status is the record ``fetch``
+reads, so it goes last: a commit whose posting broke off has no status and is graded again on the next
+run. A commit without any released notebook gets an ``error`` status (nothing to grade until the next
+push); a student whose grading failed gets nothing and is graded again. A rate limit stops the posting
+there, with a message; a vanished repository is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import hub
+from autograder.collect import Collected, read_record
+
+MAX_DESCRIPTION = 140      # GitHub cuts a status description there
+MAX_COMMENT = 60_000       # GitHub refuses comments over 65,536 characters
+MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
+# Lines of feedback.md that speak to the instructor: how to replay a grading (the runner's paths, the seed)
+FOR_THE_INSTRUCTOR = re.compile(r"^\s*(replay: |hidden inputs: seed |\S+\.ipynb: [0-9.]+/[0-9.]+$|isolation: )")
+
+
+@dataclass
+class Published:
+    posted: list[str] = field(default_factory=list)
+    later: list[tuple[str, str]] = field(default_factory=list)     # (student, why): graded again next run
+    problems: list[str] = field(default_factory=list)
+
+
+def verdict(entry: Collected, data: dict | None) -> tuple[str, str] | None:
+    """(state, description) of the commit's status, or None when there is no grade to post."""
+    if not entry.notebooks:
+        return "error", "No notebook of the course in this commit: the grader reads assignments/NN_name/NN_name.ipynb"
+    if data is None or data.get("internal_error"):
+        return None
+    score, possible = data["score"], data["max_score"]
+    state = "success" if possible > 0 and score >= possible - 1e-9 else "failure"
+    description = f"{score:g}/{possible:g} points with the hidden checks"
+    assignments = _by_assignment(data)
+    parts = ", ".join(f"{name.split('_', 1)[0]}: {earned:g}/{most:g}" for name, (earned, most) in assignments)
+    if len(assignments) > 1 and len(description) + len(parts) + 3 <= MAX_DESCRIPTION:
+        description += f" ({parts})"
+    return state, description[:MAX_DESCRIPTION]
+
+
+def _by_assignment(data: dict) -> list[tuple[str, tuple[float, float]]]:
+    sums: dict[str, list[float]] = {}
+    for test in data["tests"]:
+        pair = sums.setdefault(test["name"].split("/", 1)[0], [0.0, 0.0])
+        pair[0] += test["score"]
+        pair[1] += test["max_score"]
+    return [(name, (round(earned, 4), round(most, 4))) for name, (earned, most) in sums.items()]
+
+
+def comment(entry: Collected, data: dict, feedback: str) -> str:
+    """The commit comment: a heading with the score, then the student's feedback.md."""
+    body = feedback.split("\n", 1)[1] if feedback.startswith("# ") else feedback    # its own heading goes
+    body = "\n".join(line for line in body.splitlines() if not FOR_THE_INSTRUCTOR.match(line))
+    lines = [f"### Autograder: {data['score']:g}/{data['max_score']:g} points for {entry.commit[:7]}", "",
+             "Graded with the hidden checks as well as the public ones. Their inputs are drawn for you and stay "
+             "the same from commit to commit; written answers are graded by hand later.", "", body.strip()]
+    text = MENTION.sub("@\u2060", "\n".join(lines))         # no @-mention pings anyone
+    if len(text) > MAX_COMMENT:
+        text = text[:MAX_COMMENT] + "\n\n… (cut: the whole report is in your instructor's gradebook)\n"
+    return text
+
+
+def publish(github, submitted: Path, gradebook: Path) -> Published:
+    """Post every commit of ``submitted/collected.csv`` that was graded into ``gradebook``.
+
+    Raises :class:`hub.HubError` when the token is refused.
+    """
+    done = Published()
+    entries = [entry for entry in read_record(Path(submitted)) if entry.commit]
+    for number, entry in enumerate(entries):
+        results = Path(gradebook) / entry.student / "results.json"
+        data = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else None
+        decided = verdict(entry, data)
+        if decided is None:
+            why = "its grading failed" if data else "it was not graded (no results.json)"
+            done.later.append((entry.student, why))
+            done.problems.append(f"{entry.student}: nothing posted, {why}; the next run grades it again")
+            continue
+        state, description = decided
+        try:
+            commit = github.get_repo(entry.repository).get_commit(entry.commit)
+            link = None
+            if entry.notebooks and data is not None:
+                feedback = Path(gradebook) / entry.student / "feedback.md"
+                text = feedback.read_text(encoding="utf-8") if feedback.is_file() else ""
+                body = comment(entry, data, text)
+                # An earlier run that posted this very comment and then stopped: keep that one.
+                earlier = next((old for old in commit.get_comments() if old.body.strip() == body.strip()), None)
+                link = (earlier or commit.create_comment(body)).html_url
+            commit.create_status(state, **({"target_url": link} if link else {}), description=description,
+                                 context=hub.CONTEXT)
+        except Exception as error:  # noqa: BLE001 - sorted below: no grade is lost to one error
+            if hub.fatal(error):
+                raise hub.HubError(f"GitHub refused the token posting to {entry.repository} "
+                                   f"({hub.describe(error)}): it needs write access to commit statuses "
+                                   "and contents (README, 'Scores on every push')") from error
+            if hub.vanished(error):
+                done.problems.append(f"{entry.student}: {entry.repository} is gone ({hub.describe(error)}); "
+                                     "nothing posted")
+                continue
+            if hub.rate_limited(error):
+                why = f"rate limit reached ({hub.describe(error)})"
+                done.later.extend((later.student, why) for later in entries[number:])
+                done.problems.append(f"{why}: {len(entries) - number} commit(s) keep no status; the next run "
+                                     "grades and posts them")
+                break
+            if hub.transient(error):
+                done.later.append((entry.student, hub.describe(error)))
+                done.problems.append(f"{entry.student}: posting failed ({hub.describe(error)}); the next run "
+                                     "grades it again")
+                continue
+            raise
+        done.posted.append(entry.student)
+    return done
