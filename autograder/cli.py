@@ -131,6 +131,8 @@ def fetch(args: argparse.Namespace) -> int:
         github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
         students = (roster_repositories(args.roster, args.org, args.prefix) if args.roster
                     else organisation_repositories(github, args.org, args.prefix))
+        if not students:
+            print(f"warning: no repository of {args.org} is named {args.prefix}-<username>")
         found = fetch_new(github, students, assignments, args.into, regrade=args.regrade)
     except CollectError as error:
         print(f"usage: {error}", file=sys.stderr)

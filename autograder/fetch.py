@@ -73,8 +73,15 @@ def graded(commit) -> bool:
 
 def fetch_one(repo, student: str, assignments: list[str], into: Path, regrade: bool) -> Collected | None:
     """The student's newest commit, its notebooks written under ``into``; None when it is graded already."""
-    branch = repo.get_branch(repo.default_branch)
-    commit = branch.commit
+    from github import GithubException
+
+    name = repo.default_branch              # 404 here: the repository is gone
+    try:
+        commit = repo.get_branch(name).commit
+    except GithubException as error:
+        if error.status in (404, 409):      # an empty repository has no branch yet
+            return Collected(student, repo.full_name, flags=["no commit yet"])
+        raise
     if not regrade and graded(commit):
         return None
     found = Collected(student, repo.full_name, commit.sha, commit.commit.committer.date.isoformat())
@@ -155,6 +162,9 @@ def fetch(github, students: list[tuple[str, str]], assignments: list[str], into:
             done.later.append((student, why))
         elif error is None and found is None:
             done.graded.append(student)
+        elif error is None and not found.commit:
+            record.append(found)
+            done.problems.append(f"{student}: {full_name} has no commit yet")
         elif error is None:
             done.new.append(found)
             record.append(found)

@@ -154,6 +154,8 @@ def _handler(api: FakeGitHub):
 def _route(api: FakeGitHub, method: str, path: str, query: dict, payload: dict, base: str):
     """(status, body, headers) for one request; KeyError for anything unknown (404)."""
     parts = [part for part in path.split("/") if part]
+    if parts[:1] == ["orgs"] and parts[1] not in {name.split("/")[0] for name in api.repos}:
+        raise KeyError(parts[1])
     if parts[:1] == ["orgs"] and len(parts) == 2 and method == "GET":
         return 200, {"login": parts[1], "id": 1, "type": "Organization", "url": f"{base}/orgs/{parts[1]}",
                      "repos_url": f"{base}/orgs/{parts[1]}/repos"}, {}

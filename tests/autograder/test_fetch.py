@@ -83,14 +83,18 @@ def test_a_new_push_after_grading_is_fetched(api, tmp_path):
     assert {entry.student: entry.commit for entry in found.new}["alice"] == head(api, "alice") != sha
 
 
-def test_a_vanished_repository_is_reported_and_the_others_fetched(api, tmp_path):
+def test_a_vanished_or_empty_repository_is_reported_and_the_others_fetched(api, tmp_path):
     roster = tmp_path / "roster2.csv"
-    roster.write_text("student,github\nalice,alice\ncarol,carol\nbob,bob\n")
+    roster.write_text("student,github\nalice,alice\ncarol,carol\nbob,bob\ndave,dave\n")
+    git("init", "-q", "--bare", str(tmp_path / "empty.git"), cwd=tmp_path)
+    api.add("course-org/cnn-dave", tmp_path / "empty.git")             # accepted the assignment, pushed nothing
     found = fetch(hub.client(api.url, TOKEN), students(api, roster), WANTED, tmp_path / "inbox")
     assert [entry.student for entry in found.new] == ["alice", "bob"]
     assert any("carol" in problem and "gone" in problem for problem in found.problems)
+    assert "dave: course-org/cnn-dave has no commit yet" in found.problems
     record = {entry.student: entry for entry in read_record(tmp_path / "inbox")}
     assert not record["carol"].commit and record["carol"].flags[0].startswith("no repository: HTTP 404")
+    assert not record["dave"].commit and record["dave"].flags == ["no commit yet"]
 
 
 @pytest.mark.parametrize("secondary", [False, True], ids=["primary", "secondary"])
@@ -180,3 +184,16 @@ def test_nothing_new_gives_an_empty_matrix(api, tmp_path, monkeypatch):
                      "--into", str(tmp_path / "inbox"), "--api-url", api.url]) == 0
     values = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
     assert values["count"] == "0" and json.loads(values["shards"]) == []
+
+
+def test_an_organisation_that_cannot_be_listed_is_a_warning_or_an_error(api, tmp_path, monkeypatch, capsys):
+    outputs = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv(hub.TOKEN_VARIABLE, TOKEN)
+    api.fail("GET", r"^/orgs/course-org/repos", status=503, times=99)      # GitHub is down: try the next run
+    assert cli.main(["fetch", "--all", "--org", "course-org", "--prefix", "cnn", "--into", str(tmp_path / "a"),
+                     "--api-url", api.url]) == 0
+    assert "HTTP 503" in capsys.readouterr().out and outputs.read_text().splitlines()[0] == "count=0"
+    assert cli.main(["fetch", "--all", "--org", "no-such-org", "--prefix", "cnn", "--into", str(tmp_path / "b"),
+                     "--api-url", api.url]) == 1                           # a wrong organisation: say so
+    assert "HTTP 404" in capsys.readouterr().err
