@@ -158,20 +158,36 @@ def test_every_item_has_public_and_hidden_cases_and_public_weighs_a_quarter(solv
 SAMPLE_FILES = sorted(SAMPLES.glob("*/*.py"))
 
 
+@pytest.fixture(scope="module")
+def graded_samples(tmp_path_factory):
+    """Every sample of every assignment handed in by a student of its own and graded as a class, two at a
+    time (grade-all --jobs 2): sample path -> its results.json entries."""
+    from types import SimpleNamespace
+
+    from autograder.grade_all import grade_class
+
+    root = tmp_path_factory.mktemp("samples")
+    students = {sample: f"{sample.parent.name}--{sample.stem}" for sample in SAMPLE_FILES}
+    for sample, student in students.items():
+        build_submission(root / "submitted" / student, sample.parent.name, read_sample(sample)[0])
+    grade_class(root / "submitted", ASSIGNMENTS, root / "gradebook", jobs=2, progress=False)
+    return {sample: [SimpleNamespace(**test) for test in
+                     json.loads((root / "gradebook" / student / "results.json").read_text())["tests"]]
+            for sample, student in students.items()}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[f"{p.parent.name}/{p.stem}" for p in SAMPLE_FILES])
-def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, tmp_path):
-    assignment = sample.parent.name
-    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
-    overrides, loses, mistake = read_sample(sample)
-    result = grade_notebook(build_submission(tmp_path, assignment, overrides), release)
-    scores = item_scores(result.entries)
-    for item, (got, maximum) in scores.items():
+def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, graded_samples):
+    _, loses, mistake = read_sample(sample)
+    entries = graded_samples[sample]
+    assert entries, "the sample was graded"
+    for item, (got, maximum) in item_scores(entries).items():
         if item in loses:
             assert got < maximum, f"{mistake}: {item} kept all its points"
         else:
             assert got == maximum, f"{mistake}: {item} lost points it earned"
-    reasons = [e.output for e in result.entries if e.status == "failed"]
+    reasons = [e.output for e in entries if e.status == "failed"]
     assert all(reasons), "every failed check says why"
     assert bool(reasons) == bool(loses)
 
