@@ -25,6 +25,7 @@ import hashlib
 import os
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -62,7 +63,7 @@ def parse_deadline(text: str) -> datetime:
 
 
 def read_roster(path: Path, org: str | None, prefix: str | None, base: str) -> list[tuple[str, str]]:
-    """(student, repository URL) for every row of the roster."""
+    """(student, repository URL) for every row of the roster; a student id on two rows is an error."""
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
@@ -81,6 +82,9 @@ def read_roster(path: Path, org: str | None, prefix: str | None, base: str) -> l
                                    "--prefix")
             url = f"{base.rstrip('/')}/{org}/{prefix}-{username}.git"
         pairs.append((student, url))
+    twice = sorted(student for student, count in Counter(student for student, _ in pairs).items() if count > 1)
+    if twice:
+        raise CollectError(f"{path}: student id(s) {', '.join(twice)} appear on more than one row: one row each")
     return pairs
 
 
@@ -94,7 +98,7 @@ def collect_one(student: str, url: str, deadline: datetime, assignments: list[st
     with tempfile.TemporaryDirectory(prefix="collect-") as tmp:
         clone = Path(tmp) / "repo"
         try:
-            run = _git("clone", "--quiet", "--bare", url, str(clone))
+            run = _git("clone", "--quiet", "--bare", "--", url, str(clone))      # "--": a url is never an option
         except subprocess.TimeoutExpired:
             found.flags.append(f"no repository: cloning {url} took over {GIT_TIMEOUT} s")
             return found
@@ -110,12 +114,12 @@ def collect_one(student: str, url: str, deadline: datetime, assignments: list[st
         if not before:
             found.flags.append("no commit dated before the deadline")
             return found
-        found.commit = before
-        found.date = _git("show", "-s", "--format=%cI", before, cwd=clone).stdout.strip()
+        found.commit = before      # a commit id git printed; still, revisions below come after --end-of-options
+        found.date = _git("show", "-s", "--format=%cI", "--end-of-options", before, cwd=clone).stdout.strip()
         found.flags.extend(workflow_changes(clone, before))
         for assignment in assignments:
             name = f"assignments/{assignment}/{assignment}.ipynb"
-            blob = _git("show", f"{before}:{name}", cwd=clone, text=False)
+            blob = _git("show", "--end-of-options", f"{before}:{name}", cwd=clone, text=False)
             if blob.returncode != 0:
                 continue
             target = into / student / assignment / f"{assignment}.ipynb"
@@ -133,7 +137,7 @@ def workflow_changes(clone: Path, commit: str) -> list[str]:
     The grade a student's own workflow shows is theirs to fake; the instructor's grading never reads it,
     but a changed workflow is worth a look.
     """
-    listing = _git("ls-tree", "-r", commit, "--", WORKFLOWS, cwd=clone).stdout.splitlines()
+    listing = _git("ls-tree", "-r", "--end-of-options", commit, "--", WORKFLOWS, cwd=clone).stdout.splitlines()
     return workflow_flags({line.split("\t", 1)[1]: line.split()[2] for line in listing if "\t" in line})
 
 

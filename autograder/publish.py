@@ -25,11 +25,12 @@ from pathlib import Path
 
 from autograder import hub
 from autograder.collect import Collected, read_record
+from autograder.markdown import quiet
 
 MAX_DESCRIPTION = 140      # GitHub cuts a status description there
 MAX_COMMENT = 60_000       # GitHub refuses comments over 65,536 characters
-MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
-# Lines of feedback.md that speak to the instructor: how to replay a grading (the runner's paths, the seed)
+# Lines of feedback.md that speak to the instructor: how to replay a grading (the runner's paths, the seed).
+# Dropping one cannot open or close a code block: feedback.md's fences are lines of backticks alone (markdown.fence).
 FOR_THE_INSTRUCTOR = re.compile(r"^\s*(replay: |hidden inputs: seed |\S+\.ipynb: [0-9.]+/[0-9.]+$|isolation: )")
 
 
@@ -68,11 +69,11 @@ def _by_assignment(data: dict) -> list[tuple[str, tuple[float, float]]]:
 def comment(entry: Collected, data: dict, feedback: str) -> str:
     """The commit comment: a heading with the score, then the student's feedback.md."""
     body = feedback.split("\n", 1)[1] if feedback.startswith("# ") else feedback    # its own heading goes
-    body = "\n".join(line for line in body.splitlines() if not FOR_THE_INSTRUCTOR.match(line))
+    body = "\n".join(line for line in body.split("\n") if not FOR_THE_INSTRUCTOR.match(line))
     lines = [f"### Autograder: {data['score']:g}/{data['max_score']:g} points for {entry.commit[:7]}", "",
              "Graded with the hidden checks as well as the public ones. Their inputs are drawn for you and stay "
              "the same from commit to commit; written answers are graded by hand later.", "", body.strip()]
-    text = MENTION.sub("@\u2060", "\n".join(lines))         # no @-mention pings anyone
+    text = quiet("\n".join(lines))         # no @-mention pings anyone
     if len(text) > MAX_COMMENT:
         text = text[:MAX_COMMENT] + "\n\n… (cut: the whole report is in your instructor's gradebook)\n"
     return text

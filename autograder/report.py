@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from autograder.grade import NotebookResult
+from autograder.markdown import fence, inline
 
 STATUS_MARK = {"passed": "ok", "failed": "FAIL"}
+# A spreadsheet runs a cell starting with one of these as a formula ("'" too, so that csv_text can undo csv_cell)
+FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
+NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
 def _round(value: float) -> float:
@@ -95,17 +100,29 @@ def github(data: dict) -> None:
     lines = ["## Autograder", "", f"**Points {data['score']:g}/{data['max_score']:g}**", "",
              "| check | points | status |", "| --- | ---: | --- |"]
     for test in data["tests"]:
-        name = test["name"].replace("|", "\\|")
         mark = "✅" if test["status"] == "passed" else "❌"
-        lines.append(f"| {name} | {test['score']:g}/{test['max_score']:g} | {mark} |")
+        lines.append(f"| {inline(test['name'])} | {test['score']:g}/{test['max_score']:g} | {mark} |")
     if data["output"]:
-        lines += ["", "```", data["output"], "```"]
+        lines += ["", fence(data["output"])]
     with open(summary, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     print(f"::notice title=Autograder::Points {data['score']:g}/{data['max_score']:g}")
 
 
 # -- a class: the gradebook and each student's feedback -----------------------------------------------
+
+def csv_cell(text: str) -> str:
+    """A gradebook cell no spreadsheet runs as a formula: text starting with = + - @ tab CR or ' gets a "'" first.
+
+    Plain numbers stay numbers. Every cell of gradebook.csv is written through it; :func:`csv_text` undoes it.
+    """
+    return "'" + text if text.startswith(FORMULA) and not NUMBER.fullmatch(text) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text of a gradebook cell that :func:`csv_cell` wrote (a student's id, to find their folder)."""
+    return cell[1:] if cell.startswith("'") else cell
+
 
 def write_gradebook(rows, releases, path: Path) -> None:
     """One CSV row per student: a column per graded item and per written answer (empty until graded by hand),
@@ -120,15 +137,15 @@ def write_gradebook(rows, releases, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *items, *written, "automatic", "automatic_max", "manual", "manual_pending",
-                         "total", "flags", "seeds"])
+        table = [["student", *items, *written, "automatic", "automatic_max", "manual", "manual_pending", "total",
+                  "flags", "seeds"]]
         for row in rows:
             hand = [("" if row.written.get(key) is None else f"{row.written[key]:g}") for key in written]
-            writer.writerow([row.student, *(f"{row.scores.get(item, 0.0):g}" for item in items), *hand,
-                             f"{_round(row.automatic):g}", f"{maximum:g}", f"{_round(row.manual):g}",
-                             f"{row.manual_pending:g}", f"{_round(row.automatic + row.manual):g}",
-                             "; ".join(row.flags),
-                             " ".join(f"{assignment}:{seed}" for assignment, seed in sorted(row.seeds.items()))])
+            table.append([row.student, *(f"{row.scores.get(item, 0.0):g}" for item in items), *hand,
+                          f"{_round(row.automatic):g}", f"{maximum:g}", f"{_round(row.manual):g}",
+                          f"{row.manual_pending:g}", f"{_round(row.automatic + row.manual):g}", "; ".join(row.flags),
+                          " ".join(f"{assignment}:{seed}" for assignment, seed in sorted(row.seeds.items()))])
+        writer.writerows([csv_cell(cell) for cell in line] for line in table)
     tmp.replace(path)
 
 
@@ -137,33 +154,34 @@ def feedback_markdown(student: str, data: dict) -> str:
 
     Built from results.json alone, whose messages never hold a hidden case's inputs or expected values.
     """
-    lines = [f"# Feedback for {student}", "", f"**Automatic points: {data['score']:g} / {data['max_score']:g}**", ""]
+    lines = [f"# Feedback for {inline(student)}", "",
+             f"**Automatic points: {data['score']:g} / {data['max_score']:g}**", ""]
     by_assignment: dict[str, list[dict]] = {}
     for test in data["tests"]:
         by_assignment.setdefault(test["name"].split("/", 1)[0], []).append(test)
     for assignment, tests in by_assignment.items():
         earned = sum(test["score"] for test in tests)
         possible = sum(test["max_score"] for test in tests)
-        lines += [f"## {assignment}: {_round(earned):g} / {_round(possible):g}", "",
+        lines += [f"## {inline(assignment)}: {_round(earned):g} / {_round(possible):g}", "",
                   "| check | points | |", "| --- | ---: | --- |"]
         for test in tests:
-            name = test["name"].split(": ", 1)[-1].replace("|", "\\|")
-            item = test["name"].split(":", 1)[0].split("/", 1)[-1]
+            name = inline(test["name"].split(": ", 1)[-1])
+            item = inline(test["name"].split(":", 1)[0].split("/", 1)[-1])
             mark = "passed" if test["status"] == "passed" else "**failed**"
-            lines.append(f"| `{item}`: {name} | {test['score']:g} / {test['max_score']:g} | {mark} |")
+            lines.append(f"| {item}: {name} | {test['score']:g} / {test['max_score']:g} | {mark} |")
         failed = [test for test in tests if test["status"] != "passed" and test["output"]]
         if failed:
             lines += ["", "### What went wrong", ""]
             for test in failed:
-                lines += [f"**{test['name']}**", "", "```", test["output"].strip(), "```", ""]
+                lines += [f"**{inline(test['name'])}**", "", fence(test["output"].strip()), ""]
         lines.append("")
     pending = data.get("manual", [])
     if pending:
         lines += ["## Graded by hand", ""]
-        lines += [f"- {manual['name']} ({manual['max_score']:g} points)" for manual in pending]
+        lines += [f"- {inline(manual['name'])} ({manual['max_score']:g} points)" for manual in pending]
         lines.append("")
     if data.get("output"):
-        lines += ["## Notes", "", "```", data["output"].strip(), "```", ""]
+        lines += ["## Notes", "", fence(data["output"].strip()), ""]
     return "\n".join(lines)
 
 
@@ -175,9 +193,8 @@ def github_class(rows, maximum: float) -> None:
     lines = ["## Gradebook", "", f"{len(rows)} students; automatic points out of {maximum:g}.", "",
              "| student | automatic | manual | manual pending | flags |", "| --- | ---: | ---: | ---: | --- |"]
     for row in rows:
-        flags = "; ".join(row.flags).replace("|", "\\|")
-        lines.append(f"| {row.student} | {_round(row.automatic):g} | {_round(row.manual):g} | "
-                     f"{row.manual_pending:g} | {flags} |")
+        lines.append(f"| {inline(row.student)} | {_round(row.automatic):g} | {_round(row.manual):g} | "
+                     f"{row.manual_pending:g} | {inline('; '.join(row.flags))} |")
     lines += ["", "The gradebook CSV and each student's results.json and feedback.md are in the `gradebook` artifact."]
     with open(summary, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -42,7 +42,7 @@ def test_inside_github_actions_it_writes_a_job_summary(tmp_path):
     run = run_cli(str(missing), "--json", str(tmp_path / "r.json"), cwd=ROOT, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "::notice title=Autograder::Points 0/" in run.stdout
-    assert "| 01_corr2d/" in summary.read_text()
+    assert r"| 01\_corr2d/" in summary.read_text()
 
 
 def test_nbgrader_submission_folders_are_found_at_any_depth(tmp_path):

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from autograder import cli
 from autograder.collect import CollectError, collect, parse_deadline
 from tests.conftest import ASSIGNMENTS, COMMIT_DATE, ROOT, build_submission, student_repo
 
@@ -95,3 +96,29 @@ def test_collected_students_are_graded_and_the_missing_ones_have_rows(classroom)
     assert rows["alice"].automatic > 0 and rows["bob"].automatic == 0 and rows["carol"].automatic == 0
     assert rows["bob"].flags[0].startswith("collect: late") and rows["carol"].flags[0].startswith("collect: no repo")
     assert "01_corr2d: no submission" in rows["carol"].flags
+
+
+@pytest.mark.parametrize("url", ["--upload-pack=touch {marker}", "-utouch {marker}", "ext::sh -c touch% {marker}"])
+def test_a_roster_url_cannot_run_a_command(tmp_path, url):
+    marker = tmp_path / "pwned"
+    url = url.format(marker=marker)
+    alice = student_repo(tmp_path / "github", "alice-repo", [(BEFORE, True)])
+    roster = tmp_path / "roster.csv"
+    with open(roster, "w", newline="") as handle:
+        csv.writer(handle).writerows([["student", "url"], ["alice", alice], ["mallory", url]])
+    found = {f.student: f for f in collect(roster, DEADLINE, tmp_path / "submitted", ["01_corr2d"])}
+    assert not marker.exists()
+    assert found["mallory"].flags[0].startswith("no repository: ") and not found["mallory"].commit
+    if url.startswith("-"):
+        assert f"repository '{url}' does not exist" in found["mallory"].flags[0]     # git took it as a repository
+    assert found["alice"].notebooks == ["01_corr2d"]
+
+
+def test_a_student_id_on_two_rows_of_the_roster_is_a_usage_error(tmp_path, capsys):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,github\nalice,alice\nbob,bob\nalice,alice2\ncarol,carol\n")
+    code = cli.main(["collect", str(roster), "--deadline", DEADLINE, "--org", "o", "--prefix", "cnn",
+                     "--into", str(tmp_path / "submitted")])
+    error = capsys.readouterr().err
+    assert code == 2 and error.startswith("usage: ") and "student id(s) alice appear on more than one row" in error
+    assert not (tmp_path / "submitted").exists()

@@ -197,3 +197,14 @@ def test_an_organisation_that_cannot_be_listed_is_a_warning_or_an_error(api, tmp
     assert cli.main(["fetch", "--all", "--org", "no-such-org", "--prefix", "cnn", "--into", str(tmp_path / "b"),
                      "--api-url", api.url]) == 1                           # a wrong organisation: say so
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_a_student_id_on_two_rows_of_the_roster_is_a_usage_error(api, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(hub.TOKEN_VARIABLE, TOKEN)
+    roster = tmp_path / "twice.csv"
+    roster.write_text("student,github\nalice,alice\nbob,bob\nbob,alice\n")
+    code = cli.main(["fetch", "--roster", str(roster), "--org", "course-org", "--prefix", "cnn",
+                     "--into", str(tmp_path / "inbox"), "--api-url", api.url])
+    error = capsys.readouterr().err
+    assert code == 2 and error.startswith("usage: ") and "student id(s) bob appear on more than one row" in error
+    assert not (tmp_path / "inbox").exists() and not api.log                  # nothing asked of GitHub

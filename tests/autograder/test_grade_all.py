@@ -202,16 +202,17 @@ def test_merging_shards_joins_their_rows_and_refuses_a_student_twice(tmp_path):
     from autograder.grade_all import merge
 
     release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia"]), ("c", ["adam"])):
+    for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia", "=cmd"]), ("c", ["adam"])):
         rows = [StudentRow(name, {f"{ASSIGNMENT}/corr2d": 1.0}) for name in students]
         report.write_gradebook(rows, {ASSIGNMENT: release}, tmp_path / shard / "gradebook.csv")
         for name in students:
             (tmp_path / shard / name).mkdir()
             (tmp_path / shard / name / "results.json").write_text(f'{{"from": "{shard}"}}')
-    assert merge(tmp_path / "all", [tmp_path / "a", tmp_path / "b"]) == ["adam", "mia", "zoe"]
-    with open(tmp_path / "all" / "gradebook.csv", newline="") as handle:
-        assert [row["student"] for row in csv.DictReader(handle)] == ["adam", "mia", "zoe"]
+    assert merge(tmp_path / "all", [tmp_path / "a", tmp_path / "b"]) == ["=cmd", "adam", "mia", "zoe"]
+    with open(tmp_path / "all" / "gradebook.csv", newline="") as handle:     # still no formula for a spreadsheet
+        assert [row["student"] for row in csv.DictReader(handle)] == ["'=cmd", "adam", "mia", "zoe"]
     assert '"b"' in (tmp_path / "all" / "mia" / "results.json").read_text()
+    assert '"b"' in (tmp_path / "all" / "=cmd" / "results.json").read_text()
     with pytest.raises(ValueError, match="student adam appears in two shards"):
         merge(tmp_path / "again", [tmp_path / "a", tmp_path / "c"])
 

@@ -246,7 +246,7 @@ def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(t
         assert int(report_line[1]) > 100 and "ghs_DDDD" in report_line[2]      # the hunt ran, and found its decoy
         assert token not in report_line[2]
         assert statuses[0]["state"] == "failure"
-        assert "| `corr2d`: public checks (notebook) | 0 / 1 | **failed** |" in comments[0]["body"]
+        assert r"| corr2d: public checks \(notebook\) | 0 / 1 | **failed** |" in comments[0]["body"]
         assert "--seed" not in comments[0]["body"] and str(tmp_path) not in comments[0]["body"]
         alice = api.posted("course-org/cnn-alice", api.resolve("course-org/cnn-alice", "HEAD"))[0]
         assert alice[0]["state"] == "success"
