@@ -256,7 +256,6 @@ def _seed(text: str) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    sandbox.course_roots.add(args.release.resolve().parent)
     # The zygote (which forks the workers) imports torch while this process imports torch, nbformat and pytest.
     sandbox.prestart()
     from autograder import report

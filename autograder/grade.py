@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import judge, rules, seeds
+from autograder import judge, rules, sandbox, seeds
 from autograder.items import PUBLIC_SHARE
 from autograder.notebook import NotebookError, Release, Submission, read_release, read_submission
 from autograder.records import Route
@@ -123,7 +123,7 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     student_sources = [cell.source for cell in submission.cells if not cell.trusted]
     chosen = seeds.for_notebook(path, release.assignment, student_sources, student, seed)
     try:
-        judgement = judge.judge(release, submission.cells, hidden=hidden, seed=chosen.value)
+        judgement = _judge(release, submission.cells, hidden, chosen.value)
     except Exception as error:  # noqa: BLE001 - keep the score's denominator, report, go on
         result.internal_error = f"{type(error).__name__}: {error}"
         result.notes.append(f"Internal error of the autograder; nothing was graded: {result.internal_error}")
@@ -145,6 +145,15 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     result.notes.extend(warnings)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _judge(release: Release, cells, hidden: bool, seed: int) -> judge.Judgement:
+    """The judge's verdict; after a fault of the grader's own machinery, once more with a fresh zygote."""
+    try:
+        return judge.judge(release, cells, hidden=hidden, seed=seed)
+    except sandbox.GraderFault:
+        sandbox.restart()
+        return judge.judge(release, cells, hidden=hidden, seed=seed)
 
 
 def scan_submission(submission: Submission) -> tuple[list[Route], list[Route]]:

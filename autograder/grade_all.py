@@ -96,11 +96,12 @@ def merge(out: Path, shards: list[Path]) -> list[str]:
                              "graded with the same release and assignments?")
         header = table[0]
         for row in table[1:]:
-            if row[0] in rows:
-                raise ValueError(f"student {row[0]} appears in two shards")
-            rows[row[0]] = row
-            if (shard / row[0]).is_dir():
-                shutil.copytree(shard / row[0], out / row[0], dirs_exist_ok=True)
+            student = report.csv_text(row[0])     # the id as written: its folder's name
+            if student in rows:
+                raise ValueError(f"student {student} appears in two shards")
+            rows[student] = row                   # its cells stay as written (escaped for spreadsheets)
+            if (shard / student).is_dir():
+                shutil.copytree(shard / student, out / student, dirs_exist_ok=True)
     if header is None:
         raise ValueError("no shard to merge")
     out.mkdir(parents=True, exist_ok=True)
@@ -228,7 +229,6 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     ``shard`` (I, N): only the students of shard I of N (:func:`shard_of`); :func:`merge` joins the shards.
     """
     releases = load_releases(release_dir)
-    sandbox.course_roots.add(Path(release_dir).resolve().parent)
     folders = students_of(submitted)
     mine = (lambda student: shard_of(student, shard[1]) == shard[0]) if shard else (lambda student: True)
     folders = [folder for folder in folders if mine(folder.name)]
@@ -244,7 +244,9 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     rows: dict[str, StudentRow] = {}
     bar = _bar(len(folders), progress)
     pending = list(folders)
-    for attempt in (1, 2):     # a judge process that dies breaks its pool: the unfinished get one fresh pool
+    # A grading the grader could not finish (its own fault, or a judge process that died and broke its pool)
+    # is never final: the student is graded once more in a fresh pool, and stays an internal error after that.
+    for attempt in (1, 2):
         if not pending:
             break
         context = multiprocessing.get_context("fork")
@@ -260,10 +262,15 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
                     if attempt == 2:
                         rows[folder.name] = _crashed(folder, releases, out, f"{type(error).__name__}: {error}")
                     continue
-                bar.update(1)
-        pending = [folder for folder in pending if folder.name not in rows]
+                if not rows[folder.name].internal_error or attempt == 2:
+                    bar.update(1)
+        pending = [folder for folder in pending if folder.name not in rows or rows[folder.name].internal_error]
+        if attempt == 1:
+            for folder in pending:
+                rows.pop(folder.name, None)
     for folder in pending:
-        rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
+        if folder.name not in rows:
+            rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
     bar.close()
     collected = {found.student: found.flags for found in read_record(Path(submitted)) if mine(found.student)}
     for student in collected:    # on the roster, but nothing was collected: a row all the same

@@ -33,7 +33,7 @@ from autograder.expect import CaseFailure
 from autograder.items import Assignment
 from autograder.notebook import Cell, Release
 from autograder.records import CallRecord, LoadReport
-from autograder.sandbox import Limits
+from autograder.sandbox import GraderFault, Limits
 from autograder.student import Student, StudentError
 
 PACKAGE = Path(__file__).resolve().parent
@@ -116,6 +116,8 @@ def run_cases(release: Release, student, items: set[str] | None = None,
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
         else:
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    if plugin.fault is not None:
+        raise plugin.fault     # no case's outcome can be trusted: the caller retries or reports an internal error
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not plugin.results:
         raise RuntimeError(f"the judge's pytest run failed ({code!r}):\n{sink.getvalue()[-3000:]}")
     return list(plugin.results.values())
@@ -130,6 +132,7 @@ class JudgePlugin:
         self.items = items
         self.seed = seed
         self.results: dict[str, CaseResult] = {}
+        self.fault: GraderFault | None = None     # the grader's own machinery failed: the run stops there
 
     def pytest_collection(self, session) -> None:
         """Anything a cases file draws while it is collected comes from the seed too."""
@@ -175,6 +178,9 @@ class JudgePlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
+        if call.excinfo is not None and call.excinfo.errisinstance(GraderFault):
+            self.fault = call.excinfo.value
+            item.session.shouldstop = f"the grader failed: {self.fault}"
         result = self.results.get(item.nodeid)
         if result is None:
             return report

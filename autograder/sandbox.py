@@ -54,7 +54,7 @@ class Limits:
     file_bytes: int = 64 << 20      # largest file (and stdout log) it may write
     open_files: int = 256
     address_space: int = 4 << 30    # virtual memory: a worker with torch loaded peaks near 0.6 GiB
-    processes: int = 64             # RLIMIT_NPROC, when the worker runs as its own user
+    processes: int = 64             # processes and threads it may start beyond torch's own threads (RLIMIT_NPROC)
     call_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_CALL_SECONDS", CALL_SECONDS))
     load_seconds: float = dataclasses.field(default_factory=lambda: _seconds("AUTOGRADER_LOAD_SECONDS", LOAD_SECONDS))
     # Time one notebook may lose to calls that ran out of time; once spent, calls get short deadlines.
@@ -62,6 +62,12 @@ class Limits:
                                                                                      BUDGET_SECONDS))
     spent_call_seconds: float = SPENT_CALL_SECONDS  # the deadline of a call once the budget is spent
     start_seconds: float = 120.0    # for the worker to start (import torch) before any student code
+
+
+class GraderFault(Exception):
+    """The grader's own machinery failed (the zygote did not fork, a worker died before any student code ran):
+    nothing of it is the student's doing, so no score may rest on it. Grading retries, then reports an
+    internal error."""
 
 
 class WorkerFault(Exception):
@@ -100,23 +106,13 @@ def _worker_environment(home: str) -> dict[str, str]:
     }
 
 
-# What student code must not see: the judge, hidden cases, solutions, other
-# submissions and feedback, the tests, and .git (where a CI checkout keeps its token).
-HIDDEN = ("autograder", "solutions", "submitted", "autograded", "feedback", "tests", "gradebook", ".git")
-# Course folders whose HIDDEN entries the worker must not see: this package's
-# repository, and the one holding the release being graded (the CLI adds it).
-course_roots: set[Path] = {PACKAGE_PARENT}
-
-
-def hidden_directories() -> list[str]:
-    return sorted({str(root / name) for root in course_roots for name in HIDDEN if (root / name).is_dir()})
-
-
 def _effective(limits: Limits) -> dict:
     """The limits as the worker applies them. A CUDA context reserves far more
     address space than any RLIMIT_AS that would stop a memory bomb, so with a GPU
-    that one limit is lifted (the wall clock and the GPU's own memory remain)."""
+    that one limit is lifted (the wall clock and the GPU's own memory remain).
+    Torch's own threads count against the process limit, so they are added to it."""
     values = dataclasses.asdict(limits)
+    values["processes"] += torch_threads or os.cpu_count() or 1
     if _cuda_present():
         values["address_space"] = None
     return values
@@ -155,7 +151,7 @@ class Zygote:
         return self.process.poll() is None
 
     def spawn(self, request: dict, fds: list[int], seconds: float) -> int:
-        """Fork a worker with these pipes and log; return the pid of its waiting parent."""
+        """Fork a worker with these pipes and log; return the pid of its waiting parent (GraderFault if not)."""
         self.control.settimeout(seconds)
         try:
             socket.send_fds(self.control, [json.dumps(request).encode()], fds)
@@ -167,7 +163,7 @@ class Zygote:
             except OSError:
                 log = ""
             self.close()
-            raise WorkerFault(f"the zygote did not fork a worker ({type(error).__name__}: {error})", log) from None
+            raise GraderFault(f"the zygote did not fork a worker ({type(error).__name__}: {error})\n{log}") from None
 
     def close(self) -> None:
         self.control.close()
@@ -204,13 +200,11 @@ class WorkerProcess:
 
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
-        walls = confine.isolation()
         self.home = tempfile.mkdtemp(prefix="autograder-worker-")
         self.log_path = Path(self.home) / ".worker-output.log"
         request_read, self.request_write = os.pipe()
         self.reply_read, reply_write = os.pipe()
-        config = {"limits": _effective(self.limits), "mount_namespace": walls.mount_namespace,
-                  "user_namespace": walls.user_namespace, "uid": walls.uid, "hide": hidden_directories()}
+        config = confine.walls(self.home, _effective(self.limits))
         request = {"home": self.home, "environment": _worker_environment(self.home), "config": config}
         self.parent = self.pid = 0
         self.pid_namespace = ""   # learnt after start-up: every process in it dies with the worker
@@ -218,6 +212,9 @@ class WorkerProcess:
             with open(self.log_path, "wb") as log:
                 self.parent = zygote().spawn(request, [request_read, reply_write, log.fileno()],
                                              self.limits.start_seconds)
+        except GraderFault:
+            self.close()
+            raise
         finally:
             os.close(request_read)
             os.close(reply_write)
@@ -236,8 +233,10 @@ class WorkerProcess:
         except wire.WireError as error:
             raise self._fault(f"the worker broke the protocol ({error})") from None
         except (EOFError, OSError) as error:
+            self._blame_the_zygote()
             raise self._fault(self._death_reason(error)) from None
         if "ended" in reply and reply.get("nonce") is None:
+            self._blame_the_zygote()
             status = reply["ended"] if type(reply["ended"]) is int else 0
             raise self._fault(self._death_reason(_Ended(status)))
         if reply.get("nonce") != header.get("nonce"):
@@ -247,6 +246,12 @@ class WorkerProcess:
             hung = reply["hung"] if isinstance(reply["hung"], dict) else None
             raise self._fault(f"no answer within {seconds:g} s (wall clock)", timed_out=True, hung=hung)
         return reply, reply_blobs
+
+    def _blame_the_zygote(self) -> None:
+        """A worker that ended with its zygote (which student code cannot reach) ended by the grader's fault."""
+        if _zygote is None or not _zygote.alive:
+            self.close(wait=False)
+            raise GraderFault("the zygote that forked the worker died while the worker ran")
 
     def _death_reason(self, error: Exception) -> str:
         if isinstance(error, _Ended):
@@ -420,6 +425,16 @@ def forget_zygote() -> None:
     global _zygote
     _zygote = None
     _dying.clear()
+
+
+def restart() -> None:
+    """A fresh zygote after a fault of the grader's own: the old one and all its workers are killed first."""
+    global _zygote
+    if _zygote is not None:
+        _zygote.close()
+        _zygote = None
+    reap()
+    zygote()
 
 
 def prestart() -> None:

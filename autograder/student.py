@@ -22,7 +22,7 @@ from typing import Any
 from autograder import values, wire
 from autograder.notebook import Cell
 from autograder.records import CallRecord, LoadReport, Route
-from autograder.sandbox import Limits, WorkerFault, WorkerProcess
+from autograder.sandbox import GraderFault, Limits, WorkerFault, WorkerProcess
 
 
 class StudentError(Exception):
@@ -182,10 +182,7 @@ class Student(StudentBase):
             return self._worker
         self._generation += 1
         while True:
-            try:
-                worker = WorkerProcess(self.limits)
-            except WorkerFault as fault:  # no student code has run yet: the judge's problem
-                raise RuntimeError(f"the worker did not start: {fault.reason}\n{fault.log_tail}") from None
+            worker = WorkerProcess(self.limits)     # GraderFault if the zygote cannot fork it
             try:
                 self._load(worker)
                 self._worker = worker
@@ -198,8 +195,8 @@ class Student(StudentBase):
         try:
             reply, _ = worker.request({"op": "ping", "seed": self.seed, "nonce": secrets.token_hex(8)}, [],
                                       self.limits.start_seconds)
-        except WorkerFault as fault:  # no student code has run yet: the judge's problem
-            raise RuntimeError(f"the worker did not start: {fault.reason}\n{fault.log_tail}") from None
+        except WorkerFault as fault:  # no student code has run yet: the grader's problem
+            raise GraderFault(f"the worker did not start: {fault.reason}\n{fault.log_tail}") from None
         worker.note_started()
         in_force = reply.get("in_force")
         self.in_force = [str(line) for line in in_force] if isinstance(in_force, list) else []

@@ -12,6 +12,8 @@ dispatch monitor, numpy/scipy convolutions and autograd seen by tripwires),
 each with the notebook cell whose code took it. A call still running shortly
 before its deadline is answered by a watchdog thread, naming the student's
 function it is stuck in, so the judge can fail later calls that reach it at once.
+The watchdog is started once, before any student code runs: nothing a student
+does later (holding every process slot, say) can keep it from starting.
 
 Everything this module needs is imported before :func:`confine.confine` hides
 the package's folder.
@@ -23,6 +25,7 @@ import builtins
 import os
 import sys
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -55,6 +58,7 @@ class Worker:
         self._lock = threading.Lock()
         self._open_nonce: str | None = None   # the request not answered yet
         self._main = threading.get_ident()
+        self.watchdog = Watchdog(self._report_hang)
         worker = self
 
         class Monitor(TorchDispatchMode):
@@ -134,15 +138,17 @@ class Worker:
             except EOFError:
                 return
             nonce = str(header.get("nonce", ""))
-            watchdog = self._watch(nonce, header.get("deadline"))
+            self._open_nonce = nonce
+            deadline = header.get("deadline")
+            if isinstance(deadline, (int, float)) and deadline > 2 * WATCHDOG_MARGIN:
+                self.watchdog.arm(nonce, deadline - WATCHDOG_MARGIN)
             reply_blobs: list[bytes] = []
             try:
                 reply = self.handle(header, blobs, reply_blobs)
             except BaseException as error:  # noqa: BLE001 - student code may raise anything
                 reply_blobs = []
                 reply = {"ok": False, "error": describe_error(error)}
-            if watchdog is not None:
-                watchdog.cancel()
+            self.watchdog.disarm()
             self._answer(nonce, reply, reply_blobs)
 
     def _answer(self, nonce: str, reply: dict, blobs: list[bytes]) -> None:
@@ -159,15 +165,6 @@ class Worker:
             except (TypeError, ValueError, wire.WireError) as error:
                 wire.send(self.fd_out, {"ok": False, "error": describe_error(error), "routes": reply["routes"],
                                         "nonce": nonce}, [])
-
-    def _watch(self, nonce: str, deadline: Any) -> threading.Timer | None:
-        self._open_nonce = nonce
-        if not isinstance(deadline, (int, float)) or deadline <= 2 * WATCHDOG_MARGIN:
-            return None
-        timer = threading.Timer(deadline - WATCHDOG_MARGIN, self._report_hang, (nonce,))
-        timer.daemon = True
-        timer.start()
-        return timer
 
     def _report_hang(self, nonce: str) -> None:
         """Answer a call that is still running: where in the student's code it is stuck."""
@@ -272,6 +269,35 @@ class Worker:
                     raise Hung(f"{_name} {reason}")
                 self.namespace[name] = blocked
         return {"ok": True}
+
+
+class Watchdog(threading.Thread):
+    """One thread for the worker's life: armed for each call, it reports a call still running at its deadline."""
+
+    def __init__(self, report) -> None:
+        super().__init__(name="autograder-watchdog", daemon=True)
+        self._report = report
+        self._armed: tuple[str, float] | None = None     # (nonce, when to report it, on time.monotonic)
+        self._changed = threading.Condition()
+        self.start()
+
+    def arm(self, nonce: str, seconds: float) -> None:
+        with self._changed:
+            self._armed = (nonce, time.monotonic() + seconds)
+            self._changed.notify()
+
+    def disarm(self) -> None:
+        with self._changed:
+            self._armed = None
+            self._changed.notify()
+
+    def run(self) -> None:
+        while True:
+            with self._changed:
+                while self._armed is None or self._armed[1] > time.monotonic():
+                    self._changed.wait(None if self._armed is None else self._armed[1] - time.monotonic())
+                nonce, self._armed = self._armed[0], None
+            self._report(nonce)
 
 
 def describe_error(error: BaseException) -> dict:

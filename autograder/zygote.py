@@ -11,8 +11,9 @@ mount, PID and network namespaces and forks again, so the worker is the first
 process of a PID namespace, and killing it kills everything it started. The
 child stays behind to wait for it and sends its exit status down the reply
 pipe; the judge finds the worker as the child's only child. The worker raises
-its own walls (``confine.confine``) and serves, exactly as a worker started on
-its own. Without namespaces the same two forks happen, in a new session.
+its own walls (``confine.confine``: a root filesystem built from the allowlist,
+limits, a uid of its own) and serves. Without namespaces the same two forks
+happen, in a new session.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
-MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
 PR_SET_PDEATHSIG = 1
 
 
@@ -94,8 +94,6 @@ def _child(request: dict, fds: list[int], namespaces: bool) -> None:
         finally:
             os._exit(0)
     _die_with_parent()
-    if namespaces and libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) != 0:
-        raise OSError(ctypes.get_errno(), "could not mount /proc")
     os.environ.update(request["environment"])
     sys.argv = ["worker"]
     worker.run(dict(request["config"], fd_in=fd_in, fd_out=fd_out))

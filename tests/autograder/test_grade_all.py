@@ -233,3 +233,57 @@ def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_pat
     assert joined.returncode == 0 and "5 students" in joined.stdout, joined.stderr
     assert (tmp_path / "merged" / "gradebook.csv").read_text() == (tmp_path / "whole" / "gradebook.csv").read_text()
     assert sorted(p.name for p in (tmp_path / "merged").iterdir() if p.is_dir()) == [row.student for row in whole]
+
+
+# -- faults of the grader's own: retried, then never final ---------------------------------------------
+
+def _faulty_zygotes(monkeypatch, tmp_path, faulty_pools: int):
+    """Every zygote of the first ``faulty_pools`` pools of judges fails to fork a worker; later ones work."""
+    from autograder import grade_all, sandbox
+
+    starts = tmp_path / "judge-starts"
+    start_judge, spawn = grade_all._start_judge, sandbox.Zygote.spawn
+    state = {"faulty": False}
+
+    def start(releases, threads):
+        with open(starts, "a") as handle:           # each judge process of each pool signs in
+            handle.write(f"{os.getpid()}\n")
+        state["faulty"] = len(starts.read_text().split()) <= 2 * faulty_pools     # two judges per pool
+        start_judge(releases, threads)
+
+    def failing_spawn(self, request, fds, seconds):
+        if state["faulty"]:
+            raise sandbox.GraderFault("injected: the zygote did not fork a worker")
+        return spawn(self, request, fds, seconds)
+
+    monkeypatch.setattr(grade_all, "_start_judge", start)
+    monkeypatch.setattr(sandbox.Zygote, "spawn", failing_spawn)
+    return starts
+
+
+@pytest.mark.slow
+def test_a_student_whose_grading_met_a_grader_fault_is_graded_again_in_a_fresh_pool(tmp_path, monkeypatch):
+    starts = _faulty_zygotes(monkeypatch, tmp_path, faulty_pools=1)
+    for student in ("alice", "bob"):
+        _submit(tmp_path / "submitted", student)
+    rows = grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "out", jobs=2, progress=False)
+    assert len(starts.read_text().split()) > 2, "a fresh pool of judges was started"
+    for row in rows:
+        data = json.loads((tmp_path / "out" / row.student / "results.json").read_text())
+        assert not row.internal_error and not data["internal_error"] and data["score"] == 11, data["output"]
+
+
+@pytest.mark.slow
+def test_a_grading_the_grader_could_not_finish_is_never_a_final_score(tmp_path, monkeypatch):
+    from autograder.collect import Collected
+    from autograder.publish import verdict
+
+    _faulty_zygotes(monkeypatch, tmp_path, faulty_pools=2)
+    _submit(tmp_path / "submitted", "alice")
+    [row] = grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "out", jobs=2, progress=False)
+    data = json.loads((tmp_path / "out" / "alice" / "results.json").read_text())
+    assert row.internal_error and data["internal_error"]
+    assert any("internal error" in flag.lower() for flag in row.flags), row.flags
+    assert "sys.exit" not in json.dumps(data), "the student is not blamed for the grader's fault"
+    entry = Collected("alice", "org/alice", commit="0" * 40, notebooks=[f"{ASSIGNMENT}.ipynb"])
+    assert verdict(entry, data) is None, "publish posts no status for it: the next run grades it again"

@@ -118,14 +118,19 @@ def test_every_process_the_worker_started_is_gone_when_it_closes():
     fork = ("import os, time\n"
             "def flood(n):\n"
             "    for i in range(n):\n"
-            "        if os.fork() == 0:\n"
+            "        try:\n"
+            "            child = os.fork()\n"
+            "        except OSError:\n"
+            "            return i\n"
+            "        if child == 0:\n"
             "            if i % 2:\n"
             "                os.setsid()\n"
             "            time.sleep(4244)\n"
             "            os._exit(0)\n"
             "    return n\n")
     with Student([Cell("f", fork)], FAST) as student:
-        assert student.call("flood", 200, timeout=30) == 200
+        started = student.call("flood", 200, timeout=30)     # up to the worker's process limit
+        assert started >= 32
     sandbox.reap()
     survivors = [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()
                  and b"4244" in _cmdline(entry)]
