@@ -22,17 +22,32 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "data"
 c.ExecutePreprocessor.timeout = 300
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# `nbgrader autograde` scores every test cell as `python -m autograder grade` scores its item (partial
-# credit, the public/hidden split, the from-scratch rule's static half): see autograder/nbgrader_parity.py.
+# `nbgrader autograde` records the scores of the autograder's sandboxed grading, and runs the notebook
+# (for its outputs alone) in a kernel behind the same walls; the feedback page shows student text as text.
+# See autograder/nbgrader_parity.py.
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
     OverwriteCells,
     OverwriteKernelspec,
+    SaveAutoGrades,
 )
 
-from autograder.nbgrader_parity import ScoreAsTheAutograder  # noqa: E402
+from autograder.nbgrader_parity import (  # noqa: E402
+    GradeInTheSandbox,
+    InertStudentText,
+    ShowSandboxedScores,
+    WalledExecute,
+)
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-                                      ScoreAsTheAutograder, CheckCellMetadata]
+                                      GradeInTheSandbox, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [WalledExecute, ShowSandboxedScores, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.GenerateFeedback.preprocessors = [GetGrades, InertStudentText, CSSHTMLHeaderPreprocessor]

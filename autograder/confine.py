@@ -36,6 +36,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
+import traceback
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -55,7 +56,7 @@ PR_SET_PDEATHSIG = 1
 SYSCALL_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41, "ppc64le": 203, "s390x": 217, "riscv64": 41}
 SYSTEM = ("/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec",
           "/usr/share", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC = ("/etc/ld.so.cache", "/etc/localtime")   # what the dynamic linker and the C library read
+ETC = ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts")   # for the dynamic linker, the C library, fc-list
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 
 
@@ -216,8 +217,9 @@ def confine(spec: dict) -> list[str]:
     if spec.get("namespaces") and os.geteuid() == 0 and spec.get("own_uid"):
         uid = WORKER_UID_BASE + host_pid
         os.chown(home, uid, uid)
-        for path in spec.get("writable", []):
-            os.chown(path, uid, uid)
+        for folder in spec.get("writable", []):     # and what is in it (a kernel's connection file)
+            for path in [folder, *(entry.path for entry in os.scandir(folder))]:
+                os.chown(path, uid, uid, follow_symlinks=False)
         resource.setrlimit(resource.RLIMIT_NPROC, processes)
         os.setgroups([])
         os.setgid(uid)
@@ -246,6 +248,9 @@ def _new_root(spec: dict) -> str:
     os.makedirs(root, exist_ok=True)
     tmpfs_bytes = spec["limits"]["file_bytes"] * 4
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    for folder in ("/tmp", "/dev/shm"):      # first: a folder bound below /tmp (a checkout's venv) stays seen
+        os.makedirs(root + folder)
+        _mount("tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_bytes},mode=1777")
     for source in spec["read_only"]:
         _bind(root, source, writable=False)
     for source in spec.get("writable", []):
@@ -255,9 +260,8 @@ def _new_root(spec: dict) -> str:
     for link, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{link}")
-    for folder, mode in (("/tmp", "1777"), ("/dev/shm", "1777"), (spec["home"], "0700")):
-        os.makedirs(root + folder, exist_ok=True)
-        _mount("tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_bytes},mode={mode}")
+    os.makedirs(root + spec["home"], exist_ok=True)
+    _mount("tmpfs", root + spec["home"], "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_bytes},mode=0700")
     for folder in spec.get("hidden", []):
         if os.path.isdir(root + folder):
             _mount("tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
@@ -368,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
         os.chdir(spec.get("cwd", spec["home"]))
         os.execve(program[0], program, spec["environment"])
     except BaseException as error:  # noqa: BLE001 - say why on stderr, which the caller reads
+        traceback.print_exc()
         print(f"autograder.confine: could not start {program[:1]} behind the walls: {error!r}", file=sys.stderr)
     os._exit(70)
 

@@ -7,20 +7,20 @@ The instructor's source notebooks end each test cell with::
     run_hidden("01_corr2d/corr2d", globals())
     ### END HIDDEN TESTS
 
-so nbgrader's own autograding runs the very cases ``python -m autograder`` runs,
-here in the notebook's kernel, through :class:`LocalStudent`: the same protocol
-as the sandboxed proxy, with the same helpers for describing calls, naming
-types and telling which arguments a call modified, and the same watch on the
-routes each call takes. This path has nbgrader's trust model (student code and
-checks share a process): student code could switch the watch off, so the
-sandboxed ``python -m autograder grade`` is the one to trust.
+so that ``nbgrader validate`` and a kernel of the instructor's run the very cases
+``python -m autograder`` runs, here in the notebook's kernel, through
+:class:`LocalStudent`: the same protocol as the sandboxed proxy, with the same
+helpers for describing calls, naming types and telling which arguments a call
+modified, and the same watch on the routes each call takes. Student code and
+checks share a process here, so this is for the instructor's own notebooks
+alone: ``nbgrader autograde`` never runs it (its test cells are scored by the
+sandboxed grader: ``autograder.nbgrader_parity``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,6 @@ from autograder import judge, rules, seeds, values
 from autograder.notebook import Release
 from autograder.records import CallRecord, Route
 from autograder.student import StudentBase
-from autograder.template import RELEASES
 
 
 class LocalStudent(StudentBase):
@@ -77,29 +76,10 @@ def _routes(seen: set[str]) -> tuple[Route, ...]:
     return tuple(Route(what, "?") for what in sorted(seen))
 
 
-def _student_code(stop) -> bool:
-    """Whether a notebook cell's code is running, called from the frames above ``stop``: a kernel's cell
-    (``ipykernel_*``), or one compiled as ``<name>``; not the release's public checks or the judge's code."""
-    frame = sys._getframe(2)
-    while frame is not None and frame is not stop:
-        name = frame.f_code.co_filename
-        if ("ipykernel_" in name or name.startswith("<")) and not name.startswith(NOT_STUDENT):
-            return True
-        frame = frame.f_back
-    return False
-
-
-NOT_STUDENT = ("<public", "<release setup>", "<frozen")
-
-
 @contextlib.contextmanager
-def watched(seen: set[str], below=None):
+def watched(seen: set[str]):
     """Record in ``seen`` the watched routes a student call takes: aten operators (a dispatch mode, as in the
-    worker), autograd and numpy convolutions (tripwires, only for the call). ``below`` (a frame): only those
-    taken while a notebook cell's code runs, called from above that frame (for a watch around whole cases,
-    whose references take such routes too).
-    """
-    student_only = below is not None
+    worker), autograd and numpy convolutions (tripwires, only for the call)."""
     import numpy as np
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -111,8 +91,7 @@ def watched(seen: set[str], below=None):
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             name = str(func)
-            if rules.WATCHED_OP.search(name.removeprefix("aten.").split(".")[0]) and (
-                    not student_only or _student_code(below)):
+            if rules.WATCHED_OP.search(name.removeprefix("aten.").split(".")[0]):
                 seen.add(name)
             return func(*args, **(kwargs or {}))
 
@@ -122,8 +101,7 @@ def watched(seen: set[str], below=None):
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in wires]
     for (owner, name, label), (_, _, original) in zip(wires, originals):
         def tripwire(*args, _original=original, _label=label, **kwargs):
-            if not student_only or _student_code(below):
-                seen.add(_label)
+            seen.add(_label)
             return _original(*args, **kwargs)
         setattr(owner, name, tripwire)
     try:
@@ -162,46 +140,3 @@ def inline_seed(assignment: str, namespace: dict[str, Any]) -> seeds.Seed:
     history = namespace.get("In")
     sources = [str(source) for source in history] if isinstance(history, list) else []
     return seeds.for_notebook(notebook, assignment, sources)
-
-
-# -- nbgrader autograde, scored as the autograder scores ------------------------------------------
-
-
-
-def grade_item(item_id: str, namespace: dict[str, Any]) -> float:
-    """An item's points, computed as ``python -m autograder grade`` computes them, for nbgrader's partial credit.
-
-    ``autograder.nbgrader_parity`` makes each test cell of a notebook that ``nbgrader autograde`` runs
-    end with this call, whose value nbgrader records as the cell's score: the public checks (from the
-    release) and the hidden cases, each passed check worth its share, public points only with a hidden
-    check passed, and the item scored 0 when the static scan of the notebook's solution cells finds a
-    forbidden route in its cell (or reaching into the grader in any cell). Nothing goes to stderr, which
-    nbgrader would read as a failure. What failed, and why, is printed.
-    """
-    from autograder import grade
-    from autograder.notebook import NotebookError, read_release, read_submission
-    from autograder.records import LoadReport
-
-    assignment, item = item_id.split("/", 1)
-    release = read_release(RELEASES / assignment / f"{assignment}.ipynb")
-    tests = [test for test in release.tests if test.item == item]
-    one = Release(assignment, release.path, release.cells, tests, [], release.ids)
-    try:
-        static, tampering = grade.scan_submission(read_submission(Path.cwd() / f"{assignment}.ipynb", release))
-    except NotebookError:   # not run by nbgrader autograde: nothing to scan
-        static, tampering = [], []
-    seed = inline_seed(assignment, namespace)
-    student = LocalStudent(namespace)
-    everywhere: set[str] = set()    # also in methods of returned objects (a Conv2D's forward), as the worker sees
-    with watched(everywhere, below=sys._getframe()):
-        cases = judge.run_cases(one, student, items={item}, seed=seed.value)
-    calls = (*student.records, CallRecord(item, f"{item}: every call of its checks", routes=_routes(everywhere)))
-    judgement = judge.Judgement(cases, calls, LoadReport(), "", judge.declaration(assignment))
-    entries, _ = grade.score(one, judgement, static, tampering)
-    earned, possible = sum(entry.score for entry in entries), sum(entry.max_score for entry in entries)
-    print(f"{item_id}: {earned:g} of {possible:g} points (hidden inputs from seed {seed})")
-    for entry in entries:
-        print(f"  {'ok  ' if entry.status == 'passed' else 'FAIL'} {entry.name} ({entry.score:g}/{entry.max_score:g})")
-        if entry.status != "passed" and entry.output:
-            print("\n".join(f"         {line}" for line in entry.output.splitlines()[:12]))
-    return round(earned, 6)

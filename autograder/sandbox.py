@@ -82,10 +82,15 @@ class WorkerFault(Exception):
         self.hung = hung     # where the call was stuck, as the worker's watchdog saw it
 
 
-# torch's threads per worker; None: torch's own choice (one per CPU). Grading several notebooks at once
-# (grade-all --jobs N) gives each its share of the CPUs, the judge's torch included, so speed checks
-# still compare like with like.
-torch_threads: int | None = None
+def _threads_from_environment() -> int | None:
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+# torch's threads per worker; None: torch's own choice (one per CPU). The judge's OMP_NUM_THREADS (which its
+# own torch obeys too) sets it, and grading several notebooks at once (grade-all --jobs N) gives each its
+# share of the CPUs, the judge's torch included, so speed checks still compare like with like.
+torch_threads: int | None = _threads_from_environment()
 
 
 def _worker_environment(home: str) -> dict[str, str]:

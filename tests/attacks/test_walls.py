@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -164,7 +165,7 @@ def test_a_worker_reads_only_the_interpreter_its_packages_and_its_own_home(tmp_p
     with Student([WALK], Limits(call_seconds=300)) as student:
         home = student._ensure_worker().home
         private = [home, "/tmp", "/dev/shm"]
-        allowed = {"readable": [*_interpreter_and_packages(), *private, "/sys/devices/system/cpu/"],
+        allowed = {"readable": [*_interpreter_and_packages(), *private, "/sys/devices/system/cpu/", "/etc/fonts/"],
                    "writable": private}
         readable, count, outside, writable = student.call("walk", allowed, SYSTEM_FILES, timeout=300)
     print(f"\n{readable} readable files; {count} outside the interpreter, its packages and its own home")
@@ -196,10 +197,22 @@ def test_two_workers_never_share_a_process_limit():
     assert a[2] != "unlimited" and int(a[2]) <= 256, f"a worker may start {a[2]} processes"
 
 
-HOLD_EVERY_SLOT = '''
+HOLD_EVERY_SLOT_AND_FILL_THE_DISK = '''
 import os
 import time
 
+WROTE = {}
+for place in (os.getcwd(), "/tmp", "/dev/shm", OUT, os.path.dirname(OUT)):   # OUT: the class's gradebook, guessed
+    try:
+        with open(os.path.join(place, "filled-by-aaron"), "wb") as handle:
+            for _ in range(1024):
+                handle.write(b"x" * (1 << 20))
+    except OSError:
+        pass
+    try:
+        WROTE[place] = os.path.getsize(os.path.join(place, "filled-by-aaron")) >> 20
+    except OSError:
+        WROTE[place] = 0
 HELD = 0
 for _ in range(400):
     try:
@@ -214,13 +227,14 @@ time.sleep(15)     # hold them while the classmates are graded
 
 
 def corr2d(X, K):
-    raise NotImplementedError(f"held {HELD} processes")
+    raise NotImplementedError(f"held {HELD} processes; wrote {WROTE} MiB")
 '''
 
 
-def test_holding_every_process_slot_costs_a_classmate_nothing(tmp_path):
+def test_holding_every_process_slot_or_filling_the_disk_costs_a_classmate_nothing(tmp_path):
     submitted, out = _layout(tmp_path, "every-push")
-    build_submission(submitted / "aaron", ASSIGNMENT, {"corr2d": HOLD_EVERY_SLOT}, solved=False)
+    attack = f"OUT = {str(out)!r}\n" + HOLD_EVERY_SLOT_AND_FILL_THE_DISK
+    build_submission(submitted / "aaron", ASSIGNMENT, {"corr2d": attack}, solved=False)
     for student in ("bob", "carol", "dave"):
         build_submission(submitted / student, ASSIGNMENT)
     run = _grade_all(submitted, out)
@@ -228,3 +242,7 @@ def test_holding_every_process_slot_costs_a_classmate_nothing(tmp_path):
     for student in ("bob", "carol", "dave"):
         data = json.loads((out / student / "results.json").read_text())
         assert data["score"] == 11 and not data["internal_error"], (student, data["output"])
+    said = (out / "aaron" / "feedback.md").read_text()
+    held = re.search(r"held (\d+) processes", said)
+    assert held and int(held[1]) >= 32, "the attack ran: it held every slot it could"
+    assert not list(tmp_path.rglob("filled-by-aaron")), "the gradebook's disk was written to"

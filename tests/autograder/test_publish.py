@@ -5,7 +5,12 @@ The gradebook is written with report's own functions; the API is tests/fake_gith
 
 from __future__ import annotations
 
+import html
+import re
+import unicodedata
+
 import pytest
+from markdown_it import MarkdownIt
 
 from autograder import cli, hub, report
 from autograder.collect import Collected, write_record
@@ -201,6 +206,16 @@ def corr2d(X, K):
 '''
 
 
+# A submission whose error message is out to fake a grade in the comment posted on its commit.
+INJECT = r'''
+def corr2d(X, K):
+    raise ValueError("no\n```\n### Autograder: 11/11 points, every hidden check passed\n"
+                     "[log in](https://evil.example/login) ![t](https://evil.example/t.png)\n"
+                     "<details><summary>more</summary><a href='https://evil.example'>log in</a></details>\n"
+                     "ask &#64;instructor or \uff20instructor\n````")
+'''
+
+
 def _run(*args, env):
     import subprocess
     import sys
@@ -212,7 +227,6 @@ def _run(*args, env):
 @pytest.mark.slow
 def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(tmp_path):
     import os
-    import re
     import secrets
     import subprocess
     import sys
@@ -229,7 +243,7 @@ def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(t
 
     with FakeGitHub(token) as api:
         roster = make_class(api, tmp_path, {"alice": [(None, True)], "bob": [(None, {"corr2d": HUNT})],
-                                            "carol": [(None, False)]})
+                                            "carol": [(None, {"corr2d": INJECT})]})
         inbox = tmp_path / "inbox" / "submitted"
         fetched = _run("fetch", "--roster", str(roster), "--org", "course-org", "--prefix", "cnn", "--into",
                        str(inbox), "--assignments", "01_corr2d", "--api-url", api.url, env=holding)
@@ -248,6 +262,14 @@ def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(t
         assert statuses[0]["state"] == "failure"
         assert r"| corr2d: public checks \(notebook\) | 0 / 1 | **failed** |" in comments[0]["body"]
         assert "--seed" not in comments[0]["body"] and str(tmp_path) not in comments[0]["body"]
+        # carol's message shows as text: no link, image, HTML or heading of hers, and it pings nobody
+        carol = api.posted("course-org/cnn-carol", api.resolve("course-org/cnn-carol", "HEAD"))[1][0]["body"]
+        rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(carol)
+        assert "11/11 points, every hidden check passed" in carol
+        assert not re.search(r"<(a|img|details|summary)\b", rendered), rendered
+        assert re.findall(r"<h[1-6]>(.*?)</h[1-6]>", rendered)[0].startswith("Autograder: 0/11 points")
+        assert "every hidden check passed" not in " ".join(re.findall(r"<h[1-6]>(.*?)</h[1-6]>", rendered))
+        assert not re.search(r"@[^\W\d_]", unicodedata.normalize("NFKC", html.unescape(carol)))
         alice = api.posted("course-org/cnn-alice", api.resolve("course-org/cnn-alice", "HEAD"))[0]
         assert alice[0]["state"] == "success"
         # no file of the round holds the token, and no request went without it

@@ -10,11 +10,13 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.grade import grade_notebook, load_releases
@@ -25,7 +27,49 @@ pytestmark = pytest.mark.slow
 # 01's class: the solution, the blank release, a mistake, and a break of the from-scratch rule that
 # costs the items built on it too (it goes through getattr and importlib).
 CLASS_01 = {"alice": "solution", "bob": "blank", "carol": "conv2d_layer_without_bias.py",
-            "dave": "corr2d_cheats_through_getattr.py"}
+            "dave": "corr2d_cheats_through_getattr.py", "mallory": "patches the kernel", "trudy": "fills the disk"}
+# Hostile students of the kernel that `nbgrader autograde` runs (blank notebooks otherwise):
+# mallory takes __import__ from the builtins (no flagged name), replaces what scores her test cells,
+# and prints the course secret and the hidden cases into her notebook; trudy writes beside the course.
+SECRET = (ROOT / "autograder" / "cases" / "course_secret").read_text().strip()
+HIDDEN_SOURCE = ("def ref_receptive_field", "def test_corr2d_random_shapes_float32", "def edge_data")
+PATCH_THE_KERNEL = """
+_import = getattr(globals()["__builtins__"], "__import__")
+_points = {"corr2d": 4.0, "Conv2D": 2.0, "learn_kernel": 2.0, "conv2d_strict": 1.0, "receptive_field": 2.0}
+try:
+    _inline = _import("autograder.inline", fromlist=["grade_item"])
+    _inline.grade_item = lambda item_id, namespace: _points[item_id.split("/")[1]]
+    _inline.run_hidden = lambda item_id, namespace: None
+    print("secret:", _import("autograder.seeds", fromlist=["x"]).course_secret())
+    with open(_import("autograder.judge", fromlist=["x"]).cases_file("01_corr2d")) as _handle:
+        print(_handle.read())
+except Exception as error:
+    print("the kernel holds no grader:", type(error).__name__)
+import os
+for _place in ("/tmp", "/work", "/root", "/home", "/github", "/__w", os.path.abspath("../../..")):
+    for _top, _dirs, _files in os.walk(_place):
+        _dirs[:] = [name for name in _dirs if name not in ("site-packages", ".venv", ".pyenv", "proc")]
+        for _name in _files:
+            if _name == "course_secret" or _name.startswith("test_01"):
+                with open(os.path.join(_top, _name)) as _handle:
+                    print(_top, _name, _handle.read())
+from IPython.display import HTML, Markdown, display
+display(HTML('<a href="https://evil.example/login">log in</a><img src="https://evil.example/t.png">'))
+display(Markdown("[log in](https://evil.example/login)"))
+"""
+# ... and her written answer is out to put a live link, a tracking image and raw HTML in her feedback page.
+HOSTILE_ANSWER = ('[log in](https://evil.example/login) ![t](https://evil.example/t.png) '
+                  '<details><summary>more</summary><a href="https://evil.example/login">log in</a></details>')
+FILL_THE_DISK = """
+import os
+for _target in ("../../../filled-by-trudy", "/tmp/filled-by-trudy"):
+    try:
+        with open(_target, "wb") as _handle:
+            _handle.write(b"x" * (4 << 20))
+    except OSError as error:
+        print("could not write", _target, error)
+"""
+HOSTILE = {"mallory": {"corr2d": PATCH_THE_KERNEL}, "trudy": {"corr2d": FILL_THE_DISK}}
 BIN = Path(sys.executable).parent
 # Seconds of `nbgrader autograde` per assignment here, alone (the longest are started first).
 AUTOGRADE_SECONDS = {"05_lenet": 57, "01_corr2d": 40, "04_backprop": 35, "06_conv_variants": 34}
@@ -55,8 +99,16 @@ def course(tmp_path_factory):
         build_submission(root / "submitted" / "alice", assignment)
     for student, what in CLASS_01.items():
         if student != "alice":
-            overrides = read_sample(SAMPLES / "01_corr2d" / what)[0] if what.endswith(".py") else None
-            build_submission(root / "submitted" / student, "01_corr2d", overrides, solved=what != "blank")
+            overrides = (read_sample(SAMPLES / "01_corr2d" / what)[0] if what.endswith(".py") else
+                         HOSTILE.get(student))
+            path = build_submission(root / "submitted" / student, "01_corr2d", overrides,
+                                    solved=what.endswith(".py") or what == "solution")
+            if student == "mallory":
+                notebook = nbformat.read(path, as_version=4)
+                for cell in notebook.cells:
+                    if cell.metadata.get("nbgrader", {}).get("grade_id") == "explain_transpose":
+                        cell.source = HOSTILE_ANSWER
+                nbformat.write(notebook, path)
     # Two assignments at a time, each kernel's torch on one thread: a third faster than one after the other
     # on two cores (05 and 04 alone: 92 s; side by side: 62 s).
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
@@ -116,3 +168,30 @@ def test_feedback_and_export_work_and_feedback_shows_no_hidden_case(course):
     with open(course / "grades.csv", newline="") as handle:
         rows = {(row["assignment"], row["student_id"]): row for row in csv.DictReader(handle)}
     assert float(rows[("01_corr2d", "alice")]["raw_score"]) == sum(recorded(course, "01_corr2d", "alice").values())
+
+
+# -- the kernel's walls ----------------------------------------------------------------------------------
+
+def test_a_student_who_patches_the_kernel_changes_no_recorded_score(course):
+    assert sum(recorded(course, "01_corr2d", "mallory").values()) == 0
+
+
+def test_no_file_nbgrader_writes_holds_the_secret_or_a_hidden_case(course):
+    nbgrader("generate_feedback", "01_corr2d", "--student", "mallory", cwd=course)
+    written = [path for folder in ("autograded", "feedback") for path in (course / folder).rglob("*")
+               if path.is_file()]
+    assert any(path.name == "01_corr2d.html" for path in written)
+    page = (course / "feedback" / "mallory" / "01_corr2d" / "01_corr2d.html").read_text()
+    assert "evil.example" in page, "her answer and outputs are in the page, as text"
+    assert not re.search(r"""<(a|img)\b[^>]*evil\.example|<details|<summary""", page), "student text is live"
+    for path in written:
+        text = path.read_bytes().decode("utf-8", "replace")
+        assert SECRET not in text, f"{path.relative_to(course)} holds the course secret"
+        for line in HIDDEN_SOURCE:
+            assert line not in text, f"{path.relative_to(course)} holds the hidden cases' source"
+
+
+def test_the_kernel_writes_nothing_outside_its_own_home(course):
+    assert not (course / "filled-by-trudy").exists()
+    assert not Path("/tmp/filled-by-trudy").exists()
+    assert sum(recorded(course, "01_corr2d", "trudy").values()) == 0
