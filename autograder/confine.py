@@ -269,7 +269,8 @@ def _new_root(spec: dict) -> str:
         _copy_files(source, root + spec["home"], tmpfs_bytes)
     _write_etc(root)
     os.makedirs(f"{root}/proc", exist_ok=True)
-    _mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)   # of our own PID namespace
+    # Of our own PID namespace, and read-only: nothing there is for student code to write (sysrq-trigger...).
+    _mount("proc", f"{root}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     libc = ctypes.CDLL(None, use_errno=True)
     os.chdir(root)
     if libc.syscall(_pivot_root(), b".", b".") != 0:
