@@ -15,8 +15,8 @@ function it is stuck in, so the judge can fail later calls that reach it at once
 The watchdog is started once, before any student code runs: nothing a student
 does later (holding every process slot, say) can keep it from starting.
 
-Everything this module needs is imported before :func:`confine.confine` hides
-the package's folder.
+Everything this module needs is imported before :func:`confine.confine` moves
+the worker into a root of its own, where this package's folder does not exist.
 """
 
 from __future__ import annotations
