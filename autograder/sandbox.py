@@ -434,11 +434,7 @@ def forget_zygote() -> None:
 
 def restart() -> None:
     """A fresh zygote after a fault of the grader's own: the old one and all its workers are killed first."""
-    global _zygote
-    if _zygote is not None:
-        _zygote.close()
-        _zygote = None
-    reap()
+    _stop_zygote()
     zygote()
 
 
