@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from autograder.values import describe
+from autograder.values import a_or_an, describe
 
 
 class CaseFailure(AssertionError):
@@ -60,7 +60,7 @@ def equal(call: str, actual: Any, expected: Any) -> None:
     """For Python values (ints, tuples): type and value must match exactly."""
     if not _same_kind(actual, expected) or actual != expected:
         fail(f"{call} returned {actual!r} ({type(actual).__name__}); that is not the right answer"
-             f" (expected a {type(expected).__name__})")
+             f" (expected {a_or_an(type(expected).__name__)})")
 
 
 def _same_kind(actual: Any, expected: Any) -> bool:

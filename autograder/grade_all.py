@@ -206,8 +206,7 @@ def _start_judge(releases: dict[str, Release], threads: int) -> None:
 
     global _releases
     _releases = releases
-    torch.set_num_threads(threads)
-    sandbox.torch_threads = threads
+    torch.set_num_threads(threads)    # the judge's own references; workers always run sandbox.WORKER_THREADS
     sandbox.forget_zygote()
     sandbox.prestart()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ class LocalStudent(StudentBase):
                          for i, a in enumerate(args))
         before = values.snapshot(args, kwargs)
         seen: set[str] = set()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             with torch.random.fork_rng(), watched(seen):   # the cases' generator is not the student's to move
                 value = function(*args, **kwargs)
@@ -60,7 +61,7 @@ class LocalStudent(StudentBase):
             return self._keep(CallRecord(origin, label, seconds=time.perf_counter() - started,
                                          error=f"{label} raised {type(error).__name__}: {error}",
                                          routes=_routes(seen)), values.exception_kinds(error))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         if op == "grad":
             grads = None
             if isinstance(value, torch.Tensor) and value.grad_fn is not None:
@@ -69,18 +70,43 @@ class LocalStudent(StudentBase):
                 value = value.detach()
             value = (value, grads)
         return self._keep(CallRecord(origin, label, value, values.mutated(before, args, kwargs), _routes(seen),
-                                     seconds))
+                                     seconds, cpu_seconds=cpu))
 
 
 def _routes(seen: set[str]) -> tuple[Route, ...]:
     return tuple(Route(what, "?") for what in sorted(seen))
 
 
+_wired_for: list = [-1, []]    # (how many modules were loaded, their convolution wires) when last looked for
+
+
+def _convolution_wires() -> list[tuple[Any, str, str]]:
+    """(module, name, route) of numpy's and scipy's convolutions wherever a module holds one
+    (np._core.multiarray.correlate...), as the worker wires them; looked for again when modules were imported."""
+    if _wired_for[0] != len(sys.modules):
+        found = {}
+        for module_name, name, label in rules.NUMPY_CONVOLUTIONS:
+            original = getattr(sys.modules.get(module_name), name, None)
+            if original is not None:
+                found[id(original)] = (original, label)
+        watched_modules = [(name, module) for name, module in list(sys.modules.items())
+                           if name.split(".")[0] == "numpy" or rules.scipy_package(name)]
+        for module_name, module in watched_modules:
+            for _, original, label in rules.scipy_functions(module) if rules.scipy_package(module_name) else ():
+                found.setdefault(id(original), (original, label))
+        wires = []
+        for _, module in watched_modules:
+            namespace = getattr(module, "__dict__", None)
+            wires += [(module, name, found[id(value)][1]) for name, value in list((namespace or {}).items())
+                      if id(value) in found and found[id(value)][0] is value]
+        _wired_for[:] = [len(sys.modules), wires]
+    return _wired_for[1]
+
+
 @contextlib.contextmanager
 def watched(seen: set[str]):
     """Record in ``seen`` the watched routes a student call takes: aten operators (a dispatch mode, as in the
-    worker), autograd and numpy convolutions (tripwires, only for the call)."""
-    import numpy as np
+    worker), autograd and numpy's and scipy's convolutions (tripwires, only for the call)."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -96,13 +122,19 @@ def watched(seen: set[str]):
             return func(*args, **(kwargs or {}))
 
     wires = [(torch.autograd, "backward", "torch.autograd.backward"), (torch.autograd, "grad", "torch.autograd.grad"),
-             (torch.Tensor, "backward", "Tensor.backward"), (np, "convolve", "numpy.convolve"),
-             (np, "correlate", "numpy.correlate")]
+             (torch.Tensor, "backward", "Tensor.backward"), *_convolution_wires()]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in wires]
+    inside = [0]    # a tripwire inside another (np.convolve's C core, scipy's helpers) is not news
     for (owner, name, label), (_, _, original) in zip(wires, originals):
         def tripwire(*args, _original=original, _label=label, **kwargs):
+            if inside[0]:
+                return _original(*args, **kwargs)
             seen.add(_label)
-            return _original(*args, **kwargs)
+            inside[0] += 1
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                inside[0] -= 1
         setattr(owner, name, tripwire)
     try:
         with Monitor():

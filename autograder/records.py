@@ -38,7 +38,8 @@ class CallRecord:
 
     ``function`` is the student's name the call started from (for a method of a
     returned object, the function that returned it). ``seconds`` is the judge's
-    own wall-clock time for the round trip.
+    own wall-clock time for the round trip; ``cpu_seconds`` the CPU time the worker (and whatever it
+    started) spent on it, read by the judge from outside, or None where it was not measured.
     """
 
     function: str
@@ -49,6 +50,7 @@ class CallRecord:
     seconds: float = 0.0
     error: str = ""                              # empty when the call returned
     timed_out: bool = False
+    cpu_seconds: float | None = None
 
 
 @dataclass

@@ -2,8 +2,17 @@
 
 The worker gets its own session and process group, an empty environment, a
 fresh temporary working directory, the walls of ``autograder.confine`` and a
-wall-clock deadline on every request; a missed deadline, a malformed or forged
-reply, or a dead worker kills it with everything it started. Requests and
+deadline on every request; a missed deadline, a malformed or forged
+reply, or a dead worker kills it with everything it started.
+
+Deadlines are in CPU seconds of the worker and everything it started, read by
+this process from outside (:class:`Meter`: the kernel's process clocks, never
+a clock that student code can reach), so a busy machine does not use them up.
+Each request also has a generous wall-clock cap. A call that reaches it
+without using its CPU time was either waiting on its own (``sleep``, a lock:
+its time off the CPU was not spent queueing for one), which is the student's
+doing, or starved by the machine's other work, which is the grader's: a
+:class:`GraderFault`, graded again, never charged. Requests and
 replies travel over two private pipes (``autograder.wire``), never over the
 worker's stdout, which goes to a capped log file.
 """
@@ -30,8 +39,20 @@ from autograder import confine, wire
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 LOG_TAIL_BYTES = 2000
 EXIT_GRACE_SECONDS = 5.0
-# The deadlines students are told about (in every notebook's rules cell: autograder/handbook.py).
+# The deadlines students are told about, in CPU seconds (in every notebook's rules cell: autograder/handbook.py).
 CALL_SECONDS, LOAD_SECONDS, BUDGET_SECONDS, SPENT_CALL_SECONDS = 10.0, 30.0, 45.0, 2.0
+TRAINING_SECONDS = 60.0   # a call that trains (01's learn_kernel, 05's train): cases pass it as the call's timeout
+# The wall-clock cap of a request with a CPU deadline: this many times the deadline, plus WALL_SLACK seconds.
+WALL_FACTOR, WALL_SLACK = 4.0, 5.0
+# A call that spent this many times its deadline off the CPU by its own doing (sleeping, waiting on a lock or a
+# pipe, not queueing for a CPU) has run out of time as surely as one that used its CPU seconds.
+WAIT_FACTOR = 2.0
+POLL_SECONDS = 0.02       # how often the judge reads a running call's CPU time
+WATCHDOG_MARGIN = 0.5     # the worker's watchdog reports a running call this long before either limit
+# torch's threads in every worker, whatever the machine and --jobs: CPU-time deadlines and speed checks
+# (whose reference also runs on one thread) mean the same everywhere, and float sums come out in one order.
+WORKER_THREADS = 1
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def _seconds(variable: str, default: float) -> float:
@@ -82,22 +103,11 @@ class WorkerFault(Exception):
         self.hung = hung     # where the call was stuck, as the worker's watchdog saw it
 
 
-def _threads_from_environment() -> int | None:
-    value = os.environ.get("OMP_NUM_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
-
-
-# torch's threads per worker; None: torch's own choice (one per CPU). The judge's OMP_NUM_THREADS (which its
-# own torch obeys too) sets it, and grading several notebooks at once (grade-all --jobs N) gives each its
-# share of the CPUs, the judge's torch included, so speed checks still compare like with like.
-torch_threads: int | None = _threads_from_environment()
-
-
 def _worker_environment(home: str) -> dict[str, str]:
     """Nothing from the judge's environment: no CI, GITHUB_* or tokens."""
-    threads = {} if torch_threads is None else {"OMP_NUM_THREADS": str(torch_threads),
-                                                 "MKL_NUM_THREADS": str(torch_threads)}
-    return {**threads,
+    return {
+        "OMP_NUM_THREADS": str(WORKER_THREADS),
+        "MKL_NUM_THREADS": str(WORKER_THREADS),
         "PATH": "/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": home,
@@ -117,7 +127,7 @@ def _effective(limits: Limits) -> dict:
     that one limit is lifted (the wall clock and the GPU's own memory remain).
     Torch's own threads count against the process limit, so they are added to it."""
     values = dataclasses.asdict(limits)
-    values["processes"] += torch_threads or os.cpu_count() or 1
+    values["processes"] += WORKER_THREADS
     if _cuda_present():
         values["address_space"] = None
     return values
@@ -196,6 +206,59 @@ def zygote() -> Zygote:
     return _zygote
 
 
+def _process_clock(pid: int) -> float:
+    """CPU seconds of every thread, live or ended, of process ``pid`` (CPUCLOCK_SCHED of its thread group).
+
+    The kernel's own nanosecond count, readable for any process this one can name; no clock inside the
+    worker is asked."""
+    return time.clock_gettime(((~pid) << 3) | 2)
+
+
+class Meter:
+    """The CPU time of a worker and of every process it started, and how long its main thread queued for a CPU.
+
+    Processes it started and already waited for are counted through its children's times (``/proc/PID/stat``);
+    those still running, or dead and not yet waited for, through their own clocks.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def cpu(self) -> float:
+        total, pending, seen = 0.0, [self.pid], set()
+        while pending:
+            pid = pending.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                total += _process_clock(pid)
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[13]) + int(fields[14])) / CLOCK_TICKS    # cutime, cstime
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    pending.extend(int(child) for child in
+                                   Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+            except (OSError, ValueError, IndexError):
+                continue   # it ended meanwhile
+        return total
+
+    def queued(self) -> float:
+        """Seconds the worker's main thread has spent runnable but waiting for a CPU (``/proc/PID/schedstat``)."""
+        try:
+            return int(Path(f"/proc/{self.pid}/schedstat").read_text().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+
+@dataclass
+class Usage:
+    """What one request cost: seconds on the wall clock, CPU seconds (None where not measured), queueing."""
+
+    wall: float = 0.0
+    cpu: float | None = None
+    queued: float = 0.0
+
+
 class WorkerProcess:
     """One live worker, forked by the zygote: send a request, get a reply within a deadline.
 
@@ -226,20 +289,43 @@ class WorkerProcess:
 
     # -- transport with deadlines -------------------------------------------------------
     def request(self, header: dict, blobs: list[bytes], seconds: float) -> tuple[dict, list[bytes]]:
-        """Send one request and return the reply that carries its nonce; any fault kills the worker."""
+        """Send one request and return the reply that carries its nonce; any fault kills the worker.
+
+        ``seconds`` is a deadline in CPU seconds once the worker has answered its first request (before, on
+        the wall clock). What the request cost is left in ``self.usage``.
+        """
         if not self.alive:
             raise self._fault("the worker is no longer running")
-        deadline = time.monotonic() + seconds
+        meter = Meter(self.pid) if self.pid else None
+        cap = seconds * WALL_FACTOR + WALL_SLACK if meter else seconds
+        started = time.monotonic()
+        cpu_before, queued_before = (meter.cpu(), meter.queued()) if meter else (0.0, 0.0)
+        self.usage = Usage()
+
+        def usage() -> Usage:
+            if meter is None:
+                return Usage(time.monotonic() - started)
+            return Usage(time.monotonic() - started, max(meter.cpu() - cpu_before, 0.0),
+                         max(meter.queued() - queued_before, 0.0))
+
         try:
-            wire.send(self.request_write, dict(header, deadline=seconds), blobs, deadline)
-            reply, reply_blobs = wire.receive(self.reply_read, deadline)
+            wire.send(self.request_write, dict(header, deadline=seconds, wall=cap, margin=WATCHDOG_MARGIN), blobs,
+                      started + cap)
+            while not wire.readable(self.reply_read, POLL_SECONDS if meter else cap):
+                over = self._over(seconds, cap, usage())
+                if over:
+                    raise over
+            reply, reply_blobs = wire.receive(self.reply_read, started + cap)
         except TimeoutError:
+            if meter:
+                raise self._over(seconds, cap, usage(), at_cap=True) from None
             raise self._fault(f"no answer within {seconds:g} s (wall clock)", timed_out=True) from None
         except wire.WireError as error:
             raise self._fault(f"the worker broke the protocol ({error})") from None
         except (EOFError, OSError) as error:
             self._blame_the_zygote()
             raise self._fault(self._death_reason(error)) from None
+        self.usage = usage()
         if "ended" in reply and reply.get("nonce") is None:
             self._blame_the_zygote()
             status = reply["ended"] if type(reply["ended"]) is int else 0
@@ -248,9 +334,36 @@ class WorkerProcess:
             raise self._fault("the worker's reply was not the answer to this call "
                               "(something wrote into the grader's pipe)")
         if "hung" in reply:
+            # The worker's watchdog reports where a call is stuck shortly before its CPU deadline or its wall-clock
+            # cap; the judge decides by its own measure which it was, and so whose fault the delay is.
             hung = reply["hung"] if isinstance(reply["hung"], dict) else None
-            raise self._fault(f"no answer within {seconds:g} s (wall clock)", timed_out=True, hung=hung)
+            used = self.usage
+            if meter is None:
+                raise self._fault(f"no answer within {seconds:g} s (wall clock)", timed_out=True, hung=hung)
+            margin = 2 * WATCHDOG_MARGIN
+            over = self._over(seconds - margin, cap - margin, used, hung, deadline=seconds)
+            if over:
+                raise over
+            raise self._fault("the worker reported a call as stuck before it reached any limit "
+                              "(did the notebook replace the grader's clocks?)")
         return reply, reply_blobs
+
+    def _over(self, seconds: float, cap: float, used: Usage, hung: dict | None = None, at_cap: bool = False,
+              deadline: float | None = None) -> Exception | None:
+        """The fault for a call past a limit, or None: its CPU deadline and the time it spent waiting on its own
+        (sleep, a lock) are the student's; the wall-clock cap, reached without either, is the machine's."""
+        deadline = deadline or seconds
+        if used.cpu is not None and used.cpu >= seconds:
+            return self._fault(f"no answer within {deadline:g} s of CPU time", timed_out=True, hung=hung)
+        if used.wall - used.queued >= WAIT_FACTOR * seconds:   # off the CPU by its own doing
+            return self._fault(f"no answer within {deadline:g} s of CPU time, and it had spent {WAIT_FACTOR:g} "
+                               "times as long waiting (sleep, a lock, a pipe?)", timed_out=True, hung=hung)
+        if used.wall >= cap or at_cap:
+            self.close(wait=False)
+            return GraderFault(f"the machine was too busy: after {used.wall:.0f} s on the wall clock the call had "
+                               f"had only {used.cpu or 0:.1f} of its {deadline:g} CPU seconds ({used.queued:.0f} s "
+                               "queued for a CPU); it is graded again, and nothing is charged to the student")
+        return None
 
     def _blame_the_zygote(self) -> None:
         """A worker that ended with its zygote (which student code cannot reach) ended by the grader's fault."""

@@ -66,8 +66,9 @@ class StudentBase:
         return self._invoke("grad", name, args, kwargs, origin=name, timeout=timeout,
                             wrt=list(wrt), dout=dout).value
 
-    def echo(self, args: tuple, reply_bytes: int) -> float:
-        """Seconds of a round trip that carries ``args`` there and ``reply_bytes`` back and runs no student code."""
+    def echo(self, args: tuple, reply_bytes: int, cpu: bool = False) -> float:
+        """Seconds of a round trip that carries ``args`` there and ``reply_bytes`` back and runs no student code
+        (with ``cpu``, the CPU seconds the worker spent on it)."""
         return 0.0
 
     @staticmethod
@@ -169,9 +170,10 @@ class Student(StudentBase):
             self._worker = None
 
     def _deadline(self, seconds: float) -> float:
+        """A call's own deadline (CPU seconds) while the budget lasts; a short one once it is spent."""
         if self.budget_left <= 0:
             return min(seconds, self.limits.spent_call_seconds)
-        return min(seconds, max(self.budget_left, self.limits.spent_call_seconds))
+        return seconds
 
     def _spend(self, fault: WorkerFault, seconds: float) -> None:
         if fault.timed_out:
@@ -251,7 +253,7 @@ class Student(StudentBase):
             return self._keep(CallRecord(origin, label, seconds=time.perf_counter() - started,
                                          error=f"{label}: {self._fault_message(fault, origin)}",
                                          timed_out=fault.timed_out))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, worker.usage.cpu
         try:
             routes = _routes(reply.get("routes", []))
             mutated = tuple(str(key) for key in _list(reply.get("mutated", [])))
@@ -259,15 +261,16 @@ class Student(StudentBase):
                 error = reply.get("error")
                 kinds = tuple(str(kind) for kind in _list(error.get("kinds", []))) if isinstance(error, dict) else ()
                 return self._keep(CallRecord(origin, label, mutated=mutated, routes=routes, seconds=elapsed,
-                                             error=f"{label} raised {_format_error(error)}"), kinds)
+                                             error=f"{label} raised {_format_error(error)}", cpu_seconds=cpu),
+                                  kinds)
             value = wire.decode(reply.get("value"), reply_blobs, resolve=lambda data: RemoteObject(self, data, origin))
         except wire.WireError as error:  # a malformed reply from a hostile worker
             self.close()
             return self._keep(CallRecord(origin, label, seconds=elapsed,
                                          error=f"{label}: the worker broke the protocol ({error})"))
-        return self._keep(CallRecord(origin, label, value, mutated, routes, elapsed))
+        return self._keep(CallRecord(origin, label, value, mutated, routes, elapsed, cpu_seconds=cpu))
 
-    def echo(self, args: tuple, reply_bytes: int) -> float:
+    def echo(self, args: tuple, reply_bytes: int, cpu: bool = False) -> float:
         blobs: list[bytes] = []
         header = {"op": "echo", "args": wire.encode(list(args), blobs, keep=self._handle),
                   "reply_bytes": int(reply_bytes), "nonce": secrets.token_hex(8)}
@@ -278,6 +281,8 @@ class Student(StudentBase):
         except WorkerFault as fault:
             self._worker = None
             raise RuntimeError(f"the worker did not echo: {fault.reason}") from None
+        if cpu and worker.usage.cpu is not None:
+            return worker.usage.cpu
         return time.perf_counter() - started
 
     def _handle(self, obj: Any) -> dict:
@@ -299,8 +304,10 @@ class Student(StudentBase):
         stuck = function if function and function != "<module>" else origin
         self.blocked[stuck] = f"{stuck} did not return within the deadline in an earlier call"
         where = f" in cell {hung.get('cell')}, line {hung.get('line')}" if function else ""
+        why = "does it wait for something that never comes?" if "waiting" in fault.reason else \
+            "is there a loop that never ends?"
         return (f"{fault.reason}; it was stuck in {stuck}{where}. Calls that reach {stuck} now fail at once "
-                "(is there a loop that never ends?)" + tail)
+                f"({why})" + tail)
 
 
 class _CellKilledWorker(Exception):

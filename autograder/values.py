@@ -30,6 +30,14 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def a_or_an(word: str) -> str:
+    """``word`` with its indefinite article, by sound: "an int", "a float", "an OrderedDict", "a uint8"."""
+    lower = word.lower()
+    vowel_sound = lower[:1] in "aeiou" and not lower.startswith(("uint", "uni", "use", "eu"))
+    vowel_sound = vowel_sound or lower.startswith("nd")    # "an ndarray"
+    return f"{'an' if vowel_sound else 'a'} {word}"
+
+
 def describe_call(name: str, args: tuple, kwargs: dict) -> str:
     parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from autograder.values import a_or_an
+
 MAX_MESSAGE_BYTES = 512 << 20
 MAX_HEADER_BYTES = 16 << 20
 _LENGTH = struct.Struct("<Q")
@@ -69,6 +71,11 @@ def receive(fd: int, deadline: float | None = None, limit: int = MAX_MESSAGE_BYT
     if head_size + sum(sizes) > limit:
         raise WireError("message payload is over the limit")
     return header, [_read(fd, size, deadline) for size in sizes]
+
+
+def readable(fd: int, seconds: float) -> bool:
+    """Whether ``fd`` has something to read (or was closed) within ``seconds``."""
+    return bool(select.select([fd], [], [], max(seconds, 0.0))[0])
 
 
 def _json(raw: bytes) -> Any:
@@ -225,7 +232,7 @@ def _tensor(data: dict, blobs: list[bytes], restore_grad: bool):
     name = _whitelisted(_field(data, "dtype", str))
     array = _load(blobs, _field(data, "__tensor__", int))
     if array.dtype.name != TENSOR_DTYPES[name]:
-        raise WireError(f"a {name} tensor arrived with a {array.dtype} payload")
+        raise WireError(f"{a_or_an(name)} tensor arrived with {a_or_an(array.dtype.name)} payload")
     tensor = torch.from_numpy(np.array(array, copy=True)).to(_dtypes()[name])
     device = data.get("device", "cpu")
     if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
@@ -243,7 +250,7 @@ def _tensor(data: dict, blobs: list[bytes], restore_grad: bool):
 def _field(data: dict, key: str, kind: type) -> Any:
     value = data[key]
     if type(value) is not kind:
-        raise WireError(f"{key} should be a {kind.__name__}, not {type(value).__name__}")
+        raise WireError(f"{key} should be {a_or_an(kind.__name__)}, not {type(value).__name__}")
     return value
 
 

@@ -10,7 +10,7 @@ Every answer to a call carries what the call did: its value, the arguments it
 modified, and the watched routes it took (forbidden operators seen by the
 dispatch monitor, numpy/scipy convolutions and autograd seen by tripwires),
 each with the notebook cell whose code took it. A call still running shortly
-before its deadline is answered by a watchdog thread, naming the student's
+before its CPU deadline or its wall-clock cap is answered by a watchdog thread, naming the student's
 function it is stuck in, so the judge can fail later calls that reach it at once.
 The watchdog is started once, before any student code runs: nothing a student
 does later (holding every process slot, say) can keep it from starting.
@@ -34,7 +34,8 @@ import numpy as np
 from autograder import confine, rules, seeds, values, wire
 
 WATCHED_OP = rules.WATCHED_OP   # autograder.rules decides which of them each graded item may use
-WATCHDOG_MARGIN = 0.5   # seconds before the judge's deadline at which a running call is reported
+# The watchdog's clocks, bound before any student code runs: replacing time.monotonic later changes nothing here.
+_cpu, _monotonic = time.process_time, time.monotonic
 
 
 class Hung(Exception):
@@ -55,6 +56,8 @@ class Worker:
         self.objects: dict[int, Any] = {}
         self.routes: set[tuple[str, str]] = set()
         self.trusted_cells: set[str] = set()
+        self.cells: set[str] = set()        # every notebook cell run so far, by name
+        self.in_call = 0                    # student calls running now (the judge's are never nested in them)
         self._lock = threading.Lock()
         self._open_nonce: str | None = None   # the request not answered yet
         self._main = threading.get_ident()
@@ -77,46 +80,122 @@ class Worker:
                 return func(*args, **(kwargs or {}))
 
         self.Monitor = Monitor
+        self._judge_grad = torch.autograd.grad   # the judge's own backward: never a tripwire, never a route
         self._install_tripwires()
 
     def _install_tripwires(self) -> None:
-        """Watch numpy/scipy convolutions and autograd, which the dispatcher cannot see."""
+        """Watch numpy/scipy convolutions and autograd, which the dispatcher cannot see.
+
+        A tripwire records its route, then calls the original. It takes the original's place in every module
+        that holds it, so each alias is watched: numpy's convolutions in every numpy module (np._core.multiarray.
+        correlate, the C functions np.convolve itself calls, numpy.core.numeric.convolve...), and every function
+        of scipy.signal and scipy.ndimage as each of their modules is imported, whether a cell imports it when it
+        loads or a graded function does during a call.
+        """
         worker = self
+        wired: dict[int, tuple[Any, Any]] = {}     # id(original) -> (original, its tripwire); originals kept alive
+        inside = [0]    # tripwires running: one inside another (scipy's helpers, np.convolve's C core) is not news
 
-        def wrap(owner, name, label):
-            original = getattr(owner, name, None)
-            if original is None:
-                return
+        def tripwire_for(original, label):
+            if id(original) not in wired:
+                def tripwire(*args, **kwargs):
+                    if inside[0]:
+                        return original(*args, **kwargs)
+                    worker.route(label)
+                    inside[0] += 1
+                    try:
+                        return original(*args, **kwargs)
+                    finally:
+                        inside[0] -= 1
 
-            def tripwire(*args, **kwargs):
-                worker.route(label)
-                return original(*args, **kwargs)
+                tripwire.__name__ = tripwire.__qualname__ = str(getattr(original, "__name__", "tripwire"))
+                tripwire.__doc__ = getattr(original, "__doc__", None)
+                wired[id(original)] = (original, tripwire)
+            return wired[id(original)][1]
 
-            setattr(owner, name, tripwire)
+        def rewire(module):
+            """Put tripwires in place of the originals that one module's namespace holds."""
+            namespace = getattr(module, "__dict__", None)
+            if isinstance(namespace, dict):
+                for name, value in list(namespace.items()):
+                    known = wired.get(id(value))
+                    if known is not None and known[0] is value:
+                        namespace[name] = known[1]
 
-        for name in ("convolve", "correlate"):
-            wrap(np, name, f"numpy.{name}")
-        torch = self.torch
-        wrap(torch.autograd, "backward", "torch.autograd.backward")
-        wrap(torch.autograd, "grad", "torch.autograd.grad")
-        wrap(torch.Tensor, "backward", "Tensor.backward")
+        for module_name, name, label in rules.NUMPY_CONVOLUTIONS:
+            original = getattr(sys.modules.get(module_name), name, None)
+            if original is not None:
+                tripwire_for(original, label)
+        for module_name, module in list(sys.modules.items()):
+            if module_name == "numpy" or module_name.startswith("numpy."):
+                rewire(module)
+
+        def wire_scipy(module):
+            for _, original, label in rules.scipy_functions(module):
+                tripwire_for(original, label)
+            rewire(module)
+            if getattr(module, "__name__", "") in rules.SCIPY_CONVOLUTIONS:   # a package done: its copies too
+                for name, loaded in list(sys.modules.items()):
+                    if name.startswith("scipy."):
+                        rewire(loaded)
+
+        class Wired:
+            """A loader that runs the module, then wires its functions."""
+
+            def __init__(self, loader):
+                self.loader = loader
+
+            def __getattr__(self, name):
+                if name == "loader":
+                    raise AttributeError(name)
+                return getattr(self.loader, name)
+
+            def create_module(self, spec):
+                return self.loader.create_module(spec)
+
+            def exec_module(self, module):
+                self.loader.exec_module(module)
+                wire_scipy(module)
 
         class ScipyWatch:
-            """Records importing scipy's signal/ndimage modules (convolutions)."""
+            """Wires scipy.signal's and scipy.ndimage's modules as they are imported."""
 
             def find_spec(self, fullname, path=None, target=None):
-                if fullname.split(".")[:2] in (["scipy", "signal"], ["scipy", "ndimage"]):
-                    worker.route(f"import {fullname}")
+                if rules.scipy_package(fullname) is None:
+                    return None
+                for finder in sys.meta_path:
+                    spec = None if finder is self else getattr(finder, "find_spec", lambda *_: None)(
+                        fullname, path, target)
+                    if spec is not None:
+                        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                            spec.loader = Wired(spec.loader)
+                        return spec
                 return None
 
+        for module_name, module in list(sys.modules.items()):
+            if rules.scipy_package(module_name) is not None:
+                wire_scipy(module)
         sys.meta_path.insert(0, ScipyWatch())
 
+        torch = self.torch
+        for owner, name, label in ((torch.autograd, "backward", "torch.autograd.backward"),
+                                   (torch.autograd, "grad", "torch.autograd.grad"),
+                                   (torch.Tensor, "backward", "Tensor.backward")):
+            setattr(owner, name, tripwire_for(getattr(owner, name), label))
+
     def route(self, what: str) -> None:
-        """Record a watched route with the notebook cell whose code took it."""
+        """Record a watched route with the notebook cell whose code took it.
+
+        With no notebook cell on the stack, a route taken during a student's call is the call's (its function
+        may be a builtin the notebook named); any other is the worker's own operation, and not recorded.
+        """
         frame = sys._getframe(1)
-        while frame is not None and not frame.f_code.co_filename.startswith("<"):
+        while frame is not None and frame.f_code.co_filename.strip("<>") not in self.cells:
             frame = frame.f_back
-        self.routes.add((what, frame.f_code.co_filename.strip("<>") if frame is not None else "?"))
+        if frame is not None:
+            self.routes.add((what, frame.f_code.co_filename.strip("<>")))
+        elif self.in_call:
+            self.routes.add((what, "?"))
 
     # -- handles ----------------------------------------------------------------------------
     def keep(self, obj: Any) -> dict:
@@ -139,9 +218,9 @@ class Worker:
                 return
             nonce = str(header.get("nonce", ""))
             self._open_nonce = nonce
-            deadline = header.get("deadline")
-            if isinstance(deadline, (int, float)) and deadline > 2 * WATCHDOG_MARGIN:
-                self.watchdog.arm(nonce, deadline - WATCHDOG_MARGIN)
+            deadline, wall, margin = header.get("deadline"), header.get("wall"), header.get("margin")
+            if all(isinstance(value, (int, float)) for value in (deadline, wall, margin)) and deadline > 2 * margin:
+                self.watchdog.arm(nonce, deadline - margin, wall - margin)
             reply_blobs: list[bytes] = []
             try:
                 reply = self.handle(header, blobs, reply_blobs)
@@ -231,10 +310,14 @@ class Worker:
     def _monitored(self, target, args, kwargs):
         mode = self.Monitor()
         depth = self.torch._C._len_torch_dispatch_stack()
-        with mode:
-            value = target(*args, **kwargs)
-            if self.torch._C._len_torch_dispatch_stack() != depth + 1:
-                self.route("the dispatch monitor was removed")
+        self.in_call += 1
+        try:
+            with mode:
+                value = target(*args, **kwargs)
+                if self.torch._C._len_torch_dispatch_stack() != depth + 1:
+                    self.route("the dispatch monitor was removed")
+        finally:
+            self.in_call -= 1
         return value
 
     def _grad(self, target, args, kwargs, wrt, dout):
@@ -246,12 +329,14 @@ class Worker:
         out = self._monitored(target, args, kwargs)
         if not isinstance(out, torch.Tensor) or out.grad_fn is None:
             return (out, None)
-        routes = set(self.routes)
-        grads = torch.autograd.grad(out, inputs, grad_outputs=dout.to(out.dtype), allow_unused=True)
-        self.routes = routes  # the judge's own backward call is not the student's
+        # The judge's own backward, through the untouched autograd.grad: it is not the student's route, also when
+        # it raises (an output of the wrong shape for dout). What the student's own backward code does in it is
+        # not monitored either: the graded function is the forward, called above under the monitor.
+        grads = self._judge_grad(out, inputs, grad_outputs=dout.to(out.dtype), allow_unused=True)
         return (out, tuple(grads))
 
     def exec_cell(self, source: str, name: str, trusted: bool) -> dict:
+        self.cells.add(name)
         if trusted:
             self.trusted_cells.add(name)
         try:
@@ -272,18 +357,24 @@ class Worker:
 
 
 class Watchdog(threading.Thread):
-    """One thread for the worker's life: armed for each call, it reports a call still running at its deadline."""
+    """One thread for the worker's life: armed for each call, it reports a call still running near its limits.
+
+    The limits are the judge's: CPU seconds of this process and wall-clock seconds, each less a margin.
+    Its clocks were bound when this module was imported, before any student code could replace them.
+    """
+
+    POLL = 0.05   # seconds between two readings of the CPU clock while a call runs
 
     def __init__(self, report) -> None:
         super().__init__(name="autograder-watchdog", daemon=True)
         self._report = report
-        self._armed: tuple[str, float] | None = None     # (nonce, when to report it, on time.monotonic)
+        self._armed: tuple[str, float, float] | None = None   # (nonce, CPU time to report at, wall time to)
         self._changed = threading.Condition()
         self.start()
 
-    def arm(self, nonce: str, seconds: float) -> None:
+    def arm(self, nonce: str, cpu_seconds: float, wall_seconds: float) -> None:
         with self._changed:
-            self._armed = (nonce, time.monotonic() + seconds)
+            self._armed = (nonce, _cpu() + cpu_seconds, _monotonic() + wall_seconds)
             self._changed.notify()
 
     def disarm(self) -> None:
@@ -291,11 +382,15 @@ class Watchdog(threading.Thread):
             self._armed = None
             self._changed.notify()
 
+    def _due(self) -> bool:
+        return self._armed is not None and (_cpu() >= self._armed[1] or _monotonic() >= self._armed[2])
+
     def run(self) -> None:
         while True:
             with self._changed:
-                while self._armed is None or self._armed[1] > time.monotonic():
-                    self._changed.wait(None if self._armed is None else self._armed[1] - time.monotonic())
+                while not self._due():
+                    self._changed.wait(None if self._armed is None else
+                                       max(0.0, min(self.POLL, self._armed[2] - _monotonic())))
                 nonce, self._armed = self._armed[0], None
             self._report(nonce)
 

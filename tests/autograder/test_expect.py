@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 import torch
 
@@ -38,6 +40,13 @@ def test_equal_wants_the_same_type_and_value():
     for wrong in [(3, 5), [3, 4], (3.0, 4.0)]:
         with pytest.raises(expect.CaseFailure, match="not the right answer"):
             expect.equal("g", wrong, (3, 4))
+
+
+@pytest.mark.parametrize("expected, article", [(3, "an int"), (3.0, "a float"), ((3,), "a tuple"), ([3], "a list"),
+                                               (OrderedDict(a=1), "an OrderedDict"), ("s", "a str")])
+def test_equal_names_the_expected_type_with_the_right_article(expected, article):
+    with pytest.raises(expect.CaseFailure, match=rf"\(expected {article}\)$"):
+        expect.equal("g", None, expected)
 
 
 def test_unchanged_names_the_arguments_a_call_modified():

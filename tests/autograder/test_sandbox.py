@@ -82,17 +82,58 @@ def test_a_hang_is_located_and_later_calls_that_reach_it_fail_at_once():
 
 @pytest.mark.slow
 def test_once_the_budget_is_spent_calls_get_short_deadlines():
-    cell = Cell("f", "import time\ndef slow(s):\n    time.sleep(s)\n    return s\n")
-    limits = Limits(call_seconds=3, load_seconds=3, budget_seconds=2, spent_call_seconds=1)
+    cell = Cell("f", "import time\ndef slow(s):\n    time.sleep(s)\n    return s\n"
+                     "def spin(s):\n    while True:\n        pass\n")
+    limits = Limits(call_seconds=2, load_seconds=3, budget_seconds=1.5, spent_call_seconds=1)
     with Student([cell], limits) as student:
-        with pytest.raises(StudentError, match="within 2 s"):
-            student.call("slow", 5)
-        del student.blocked["slow"]          # a second, different hang
-        with pytest.raises(StudentError, match="within 1 s"):
-            student.call("slow", 5)
+        with pytest.raises(StudentError, match="within 2 s of CPU time; it was stuck in spin"):
+            student.call("spin", 5)          # its own deadline while the budget lasts
+        assert student.budget_left < 0
+        with pytest.raises(StudentError, match="within 1 s of CPU time, and it had spent 2 times as long waiting"):
+            student.call("slow", 60)         # a second, different hang: waiting is no way around the deadline
         del student.blocked["slow"]
         assert student.slow(0.1) == 0.1
-    assert student.budget_left <= 0
+    spun, slept = student.records[:2]
+    assert spun.timed_out
+    assert slept.timed_out and 2 <= slept.seconds < 10, "a sleeping call ends at twice its deadline"
+
+
+SPIN = Cell("spin", "import time\ndef spin(cpu_seconds):\n    end = time.process_time() + cpu_seconds\n"
+                   "    while time.process_time() < end:\n        pass\n    return cpu_seconds\n")
+
+
+def test_a_deadline_is_cpu_time_that_the_judge_reads_from_outside():
+    with Student([SPIN], Limits(call_seconds=1)) as student:
+        record = student.record("spin", 0.3)
+        assert 0.3 <= record.cpu_seconds < 0.3 + 0.25, "the worker's CPU time, wire included, and no more"
+        assert record.seconds >= record.cpu_seconds
+        meter = sandbox.Meter(student._worker.pid)
+        assert meter.cpu() >= 0.3 and meter.queued() >= 0
+
+
+@pytest.mark.slow
+def test_a_call_starved_of_cpu_by_the_machine_is_the_graders_fault_not_the_students():
+    if not hasattr(os, "sched_setaffinity"):
+        pytest.skip("needs CPU affinity to starve the worker")
+    cpu = min(os.sched_getaffinity(0))
+    hogs = [sandbox.subprocess.Popen([sandbox.sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpu}}})\n"
+                                      "while True: pass"]) for _ in range(3)]
+    try:
+        with Student([SPIN], Limits(call_seconds=1)) as student:
+            assert student.spin(0.01) == 0.01
+            worker = student._worker.pid
+            os.sched_setaffinity(worker, {cpu})              # one CPU, shared with three busy processes
+            os.setpriority(os.PRIO_PROCESS, worker, 19)      # at the lowest priority: it barely runs
+            autogroup = Path(f"/proc/{worker}/autogroup")     # its session's group too, where there are groups
+            if autogroup.exists():
+                autogroup.write_text("19")
+            with pytest.raises(sandbox.GraderFault, match="the machine was too busy"):
+                student.spin(0.5)                            # half its CPU deadline: never the student's fault
+            assert "spin" not in student.blocked and student.budget_left == student.limits.budget_seconds
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 def test_a_forged_reply_kills_the_worker_and_is_reported():

@@ -1,14 +1,15 @@
 """Do speed checks tell a Python loop over N, H or W from a vectorised convolution, whatever the machine's load?
 
 The student functions below run in a worker; the reference (the vectorised one)
-runs in the judge, on the shapes and with the limit of 04's speed checks. A loop
-over kernel offsets is allowed by the contract and must pass; a loop over the
-batch or over output positions must fail. Figures
+runs in the judge, on the shapes and with the limit of 04's speed checks. Loops
+over kernel offsets, input channels or filters are allowed by the contract and
+must pass; a loop over the batch, over rows or over columns must fail. Figures
 over many runs: ``tests/benchmarks/speed_verdicts.py``.
 """
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 import torch
 
@@ -25,7 +26,7 @@ import torch
 def vectorised(x, w, b, stride=1, padding=0):
     kh, kw = w.shape[2:]
     xp = torch.nn.functional.pad(x, (padding,) * 4)
-    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)            # (N, C, H', W', kh, kw)
+    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)
     return torch.einsum("nchwij,fcij->nfhw", windows, w) + b.view(1, -1, 1, 1)
 
 def loop_over_offsets(x, w, b, stride=1, padding=0):
@@ -40,6 +41,21 @@ def loop_over_offsets(x, w, b, stride=1, padding=0):
             out += torch.einsum("nchw,fc->nfhw", patch, w[:, :, a, c])
     return out
 
+def loop_over_channels(x, w, b, stride=1, padding=0):
+    kh, kw = w.shape[2:]
+    xp = torch.nn.functional.pad(x, (padding,) * 4)
+    out = b.view(1, -1, 1, 1)
+    for c in range(x.shape[1]):
+        windows = xp[:, c].unfold(1, kh, stride).unfold(2, kw, stride)      # (N, H', W', kh, kw)
+        out = out + torch.einsum("nhwij,fij->nfhw", windows, w[:, c])
+    return out
+
+def loop_over_filters(x, w, b, stride=1, padding=0):
+    kh, kw = w.shape[2:]
+    xp = torch.nn.functional.pad(x, (padding,) * 4)
+    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)
+    return torch.stack([torch.einsum("nchwij,cij->nhw", windows, w[f]) + b[f] for f in range(w.shape[0])], 1)
+
 def loop_over_batch(x, w, b, stride=1, padding=0):
     kh, kw = w.shape[2:]
     outs = []
@@ -48,21 +64,32 @@ def loop_over_batch(x, w, b, stride=1, padding=0):
         outs.append(torch.einsum("nchwij,fcij->nfhw", windows, w) + b.view(1, -1, 1, 1))
     return torch.cat(outs)
 
-def loop_over_positions(x, w, b, stride=1, padding=0):
+def loop_over_rows(x, w, b, stride=1, padding=0):
     N, C, H, W = x.shape
     F, _, kh, kw = w.shape
     xp = torch.nn.functional.pad(x, (padding,) * 4)
-    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
-    out = torch.zeros(N, F, Ho, Wo, dtype=x.dtype)
+    Ho = (H + 2 * padding - kh) // stride + 1
+    rows = []
     for i in range(Ho):
-        for j in range(Wo):
-            window = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw].reshape(N, -1)
-            out[:, :, i, j] = window @ w.reshape(F, -1).T + b
-    return out
+        band = xp[:, :, i * stride:i * stride + kh].unfold(3, kw, stride)     # (N, C, kh, W', kw)
+        rows.append(torch.einsum("ncawj,fcaj->nfw", band, w) + b.view(1, -1, 1))
+    return torch.stack(rows, 2)
+
+def loop_over_columns(x, w, b, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F, _, kh, kw = w.shape
+    xp = torch.nn.functional.pad(x, (padding,) * 4)
+    Wo = (W + 2 * padding - kw) // stride + 1
+    cols = []
+    for j in range(Wo):
+        band = xp[:, :, :, j * stride:j * stride + kw].unfold(2, kh, stride)     # (N, C, H', kw, kh)
+        cols.append(torch.einsum("nchji,fcij->nfh", band, w) + b.view(1, -1, 1))
+    return torch.stack(cols, 3)
+
 '''
 EXPECTED = {  # variant -> the shapes whose speed check it fails
-    "vectorised": set(), "loop_over_offsets": set(),
-    "loop_over_batch": {"many small images"}, "loop_over_positions": {"large images"},
+    "vectorised": set(), "loop_over_offsets": set(), "loop_over_channels": set(), "loop_over_filters": set(),
+    "loop_over_batch": {"many small images"}, "loop_over_rows": {"tall images"}, "loop_over_columns": {"wide images"},
 }
 
 
@@ -84,13 +111,16 @@ def student():
         yield student
 
 
-def test_a_verdict_says_how_far_off_it_was_and_why():
+def test_a_verdict_says_why_and_the_same_words_whatever_the_figures():
     slow = speed.Verdict("conv_forward_fast(x (4, 3, 8, 8), ...)", "cpu", 6, 0.120, 0.004, 0.001)
     assert not slow.passed and slow.ratio == pytest.approx(30)
-    assert "took 30.0x as long as the reference, over the limit of 6x" in slow.message()
+    assert "took more than 6 times as long as the reference" in slow.message()
     assert "loop over the batch" in slow.message()
+    slower = speed.Verdict("conv_forward_fast(x (4, 3, 8, 8), ...)", "cpu", 6, 0.250, 0.003, 0.002)
+    assert slower.message() == slow.message(), "a run's own figures must not change what the student reads"
+    assert "30.0x (120.00 ms against 4.00 ms of CPU time" in slow.figures()
     fast = speed.Verdict("f", "cpu", 6, 0.008, 0.004, 0.001)
-    assert fast.passed and "within the limit" in fast.message() and "loop" not in fast.message()
+    assert fast.passed and "within 6 times" in fast.message() and "loop" not in fast.message()
 
 
 @pytest.mark.slow
@@ -111,9 +141,9 @@ class Timed:
         self.call, self.wire = call, echo
 
     def record(self, name, *args):
-        return CallRecord(name, name, value=torch.zeros(4), seconds=self.call)
+        return CallRecord(name, name, value=torch.zeros(4), seconds=self.call, cpu_seconds=self.call)
 
-    def echo(self, args, reply_bytes):
+    def echo(self, args, reply_bytes, cpu=False):
         return self.wire
 
 
@@ -126,5 +156,7 @@ def test_the_wire_is_taken_off_but_never_more_than_half(echo, counted):
 def test_the_notebook_states_the_limit_the_grader_applies():
     from tests.conftest import ASSIGNMENTS
 
-    text = (ASSIGNMENTS / "04_backprop" / "04_backprop.ipynb").read_text()
+    notebook = nbformat.read(ASSIGNMENTS / "04_backprop" / "04_backprop.ipynb", as_version=4)
+    text = " ".join(" ".join(cell.source.split()) for cell in notebook.cells)
     assert f"at most {LIMIT} times as long as the reference" in text
+    assert "tall" in text and "wide" in text and len(SHAPES) == 3, "the notebook names the shapes the checks use"

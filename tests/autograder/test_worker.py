@@ -29,6 +29,7 @@ def conv_by_ops(x):
     return torch.ops.aten.convolution(x, x, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1)
 def pad_then_sum(x):
     return torch.nn.functional.pad(x, (1, 1)).sum()
+conv_builtin = torch.conv2d     # a builtin: no frame of this cell runs during the call
 def learn(x):
     x = x.clone().requires_grad_()
     (x ** 2).sum().backward()
@@ -77,6 +78,12 @@ def test_a_record_names_every_argument_the_call_modified(student):
 def test_watched_routes_are_recorded_whatever_the_alias(student, function, route):
     record = student.record(function, torch.randn(1, 1, 4, 4))
     assert any(r.what.startswith(route) and r.cell == "tools" and r.kind == "run" for r in record.routes), record.routes
+
+
+def test_a_builtin_the_notebook_names_is_watched_as_the_calls_own(student):
+    x = torch.randn(1, 1, 4, 4)
+    record = student.record("conv_builtin", x, x)
+    assert any(r.what.startswith("aten.convolution") for r in record.routes), record.routes
 
 
 def test_autograd_inside_a_call_is_recorded_but_the_judges_own_backward_is_not(student):

@@ -1,60 +1,114 @@
-"""Verdict counts of the speed check over many runs: loops over N, H or W must always fail, vectorised code pass.
+"""Verdicts of 04's speed check over many runs, under load: loops over N, H or W must always fail, allowed code pass.
 
-    .venv/bin/python tests/benchmarks/speed_verdicts.py [--runs 20] [--load 2]
+    .venv/bin/python tests/benchmarks/speed_verdicts.py [--runs 20] [--loads 0,2,4] [--modes grade,jobs1,jobs2]
 
-Each run times every variant of ``tests/autograder/test_speed.py`` on both of
-its shapes, as 04's graded speed checks do (the same shapes, limit, repeats and
-reference algorithm), in a worker of its own, as one notebook would be.
-``--load`` starts that many processes that keep a core busy for the whole run.
-Prints, per variant and shape, how many runs passed and the range of ratios
-(inf: the call ran out of time, a failed check).
+Each run grades every variant of ``tests/autograder/test_speed.py`` on each of
+04's speed shapes as a graded check does (``speed.check``: the same limit,
+repeats, reference and second measure of a failing verdict), in a worker of
+its own, as one notebook would be. A configuration is a load (that many
+processes keeping a core busy for its whole length) and a mode: ``grade`` (one
+judge, set up as ``python -m autograder grade`` sets it up) or ``jobsJ`` (J
+judges at once, each set up by ``grade-all --jobs J``'s own initializer, the
+runs shared among them). Prints, per variant and shape, how many runs passed in
+each configuration, and the range of the ratios measured across all of them
+(inf: the call ran out of time, a failed check). Exit status 1 if any verdict
+was not the expected one.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import multiprocessing
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from autograder import speed  # noqa: E402
+from autograder import grade_all, sandbox, speed  # noqa: E402
 from autograder.notebook import Cell  # noqa: E402
 from autograder.student import Student, StudentError  # noqa: E402
 from tests.autograder.test_speed import EXPECTED, LIMIT, SHAPES, VARIANTS, inputs, reference  # noqa: E402
 
 
-def main() -> None:
+def one_run(_: int) -> dict[tuple[str, str], float]:
+    """The ratio each (variant, shape) gets from ``speed.check``'s procedure, in a fresh worker."""
+    ratios = {}
+    with Student([Cell("variants", VARIANTS)]) as student:
+        for label in SHAPES:
+            data = inputs(label)
+            for variant in EXPECTED:
+                try:
+                    verdict = speed.measure(student, variant, data, reference, limit=LIMIT)
+                    if not verdict.passed:   # as speed.check: a failing verdict is measured again
+                        verdict = speed.measure(student, variant, data, reference, limit=LIMIT, warmup=1)
+                    ratio = verdict.ratio
+                except StudentError:    # out of time: a failed speed check
+                    ratio = float("inf")
+                ratios[(variant, label)] = ratio
+    return ratios
+
+
+def _as_grade() -> None:
+    sandbox.forget_zygote()
+    sandbox.prestart()
+
+
+def configuration(mode: str, runs: int) -> list[dict]:
+    context = multiprocessing.get_context("fork")
+    if mode == "grade":
+        jobs, initializer, initargs = 1, _as_grade, ()
+    else:
+        jobs = int(mode.removeprefix("jobs"))
+        threads = max(1, (os.cpu_count() or 1) // jobs)     # as grade_all.grade_class shares the CPUs
+        initializer, initargs = grade_all._start_judge, ({}, threads)
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=initializer,
+                                                initargs=initargs) as pool:
+        return list(pool.map(one_run, range(runs)))
+
+
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--load", type=int, default=0, help="busy processes running alongside")
+    parser.add_argument("--loads", default="0,2,4", help="busy processes running alongside, one figure per config")
+    parser.add_argument("--modes", default="grade,jobs1,jobs2")
     args = parser.parse_args()
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.load)]
-    ratios: dict[tuple[str, str], list[float]] = {}
-    try:
-        for _ in range(args.runs):
-            with Student([Cell("variants", VARIANTS)]) as student:   # one worker and time budget per run
-                for label in SHAPES:
-                    data = inputs(label)
-                    for variant in EXPECTED:
-                        try:
-                            ratio = speed.measure(student, variant, data, reference, limit=LIMIT).ratio
-                        except StudentError:    # out of time: a failed speed check
-                            ratio = float("inf")
-                        ratios.setdefault((variant, label), []).append(ratio)
-    finally:
-        for hog in hogs:
-            hog.kill()
-    print(f"{args.runs} runs, limit {LIMIT}x, {args.load} busy processes alongside, device {speed.device().type}")
-    print(f"{'variant':<22}{'shape':<20}{'should':<8}{'passed':>8}  ratios (min / median / max)")
-    for (variant, label), values in ratios.items():
-        passed = sum(value <= LIMIT for value in values)
-        should = "fail" if label in EXPECTED[variant] else "pass"
-        ordered = sorted(values)
-        print(f"{variant:<22}{label:<20}{should:<8}{passed:>5}/{len(values):<3} "
-              f"{ordered[0]:.1f} / {ordered[len(ordered) // 2]:.1f} / {ordered[-1]:.1f}")
+    configs = [(int(load), mode) for load in args.loads.split(",") for mode in args.modes.split(",")]
+    results: dict[tuple[int, str], list[dict]] = {}
+    started = time.monotonic()
+    for load, mode in configs:
+        hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(load)]
+        try:
+            results[(load, mode)] = configuration(mode, args.runs)
+        finally:
+            for hog in hogs:
+                hog.kill()
+                hog.wait()
+        print(f"  done: load {load}, {mode} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+    print(f"{args.runs} runs per configuration, limit {LIMIT}x, CPU time on one thread, device "
+          f"{speed.device().type}, {os.cpu_count()} CPUs; columns: busy processes alongside / mode")
+    header = "".join(f"{f'{load}/{mode}':>10}" for load, mode in configs)
+    print(f"{'variant':<20}{'shape':<19}{'should':<7}{header}  ratio min / median / max")
+    wrong = 0
+    for variant in EXPECTED:
+        for label in SHAPES:
+            should_pass = label not in EXPECTED[variant]
+            cells, everything = [], []
+            for config in configs:
+                ratios = [run[(variant, label)] for run in results[config]]
+                everything += ratios
+                passed = sum(ratio <= LIMIT for ratio in ratios)
+                wrong += (len(ratios) - passed) if should_pass else passed
+                cells.append(f"{passed:>6}/{len(ratios):<3}")
+            ordered = sorted(everything)
+            print(f"{variant:<20}{label:<19}{'pass' if should_pass else 'fail':<7}{''.join(cells)}  "
+                  f"{ordered[0]:.1f} / {ordered[len(ordered) // 2]:.1f} / {ordered[-1]:.1f}")
+    print(f"verdicts not as expected: {wrong}; {time.monotonic() - started:.0f} s in all")
+    return 1 if wrong else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
