@@ -7,7 +7,7 @@ reference computed here, on inputs drawn at grade time.
 import pytest
 import torch
 
-from autograder import expect
+from autograder import expect, sandbox
 from autograder.cases.common import check_grads, rng
 from autograder.cases.common import ref_conv as ref_corr2d
 from autograder.expect import fail
@@ -181,7 +181,7 @@ def test_learn_kernel_converges(student):
     """With enough steps the edge kernel [[1, -1]] is recovered"""
     X, Y = edge_data()
     call = "learn_kernel(X 6x8, Y 6x7, (1, 2), steps=200)"
-    got = student.learn_kernel(X, Y, (1, 2), steps=200, timeout=60)
+    got = student.learn_kernel(X, Y, (1, 2), steps=200, timeout=sandbox.TRAINING_SECONDS)
     expect.close(call, got, torch.tensor([[1.0, -1.0]]), atol=1e-3, rtol=0, check_dtype=False)
 
 
@@ -192,7 +192,7 @@ def test_learn_kernel_other_kernel(student):
     X = torch.rand(7, 9)
     Y = ref_corr2d(X, torch.randn(2, 3))
     call = "learn_kernel(X 7x9, Y 6x7, (2, 3), lr=3e-3, steps=60, seed=3)"
-    got = student.learn_kernel(X, Y, (2, 3), lr=3e-3, steps=60, seed=3, timeout=60)
+    got = student.learn_kernel(X, Y, (2, 3), lr=3e-3, steps=60, seed=3, timeout=sandbox.TRAINING_SECONDS)
     expect.close(call, got, ref_learn_kernel(X, Y, (2, 3), 3e-3, 60, 3), atol=1e-3, rtol=1e-3,
                  check_dtype=False)
 

@@ -2,8 +2,9 @@
 
 Nets are built in the worker by the notebook's ``probe_net`` (or by the
 student's ``lenet``); the judge reads their weights back as data
-(``state_dict``), rebuilds the same net here and computes every expected
-value with trusted code. Training is replayed: from the weights the student's
+(``state_dict``), rebuilds the same net here, loads the weights by position
+(layer names are the student's own) and computes every expected value with
+trusted code. Training is replayed: from the weights the student's
 net starts with and the very minibatches it is given, the reference ``train``
 below must reach the same history and weights. The trained-model check trains
 the student's ``lenet()`` with the student's ``train`` on the digits of the
@@ -22,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder import expect, speed
-from autograder.cases.common import pair, rng
+from autograder import expect, sandbox, speed
+from autograder.cases.common import rng
 from autograder.expect import fail
 from autograder.items import Assignment
 from autograder.rules import ItemRule
@@ -71,10 +72,10 @@ def build(layers) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
-def copy_of(student, layers, net) -> nn.Sequential:
+def copy_of(student, layers, net, who: str = "the net") -> nn.Sequential:
     """The reference net ``layers`` with the weights (and buffers) of the student's ``net``."""
     ours = build(layers)
-    ours.load_state_dict(state_of(student, net))
+    ours.load_state_dict(matched_state(student, layers, net, who))
     return ours
 
 
@@ -83,6 +84,54 @@ def state_of(student, net) -> dict:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         fail("net.state_dict() did not return a dict of tensors")
     return {name: value.detach().clone() for name, value in state.items()}
+
+
+def matched_state(student, layers, net, who: str = "the net") -> dict:
+    """The student's weights and buffers under the names of the reference net ``layers``, matched by position.
+
+    Both ``state_dict``s list their tensors layer by layer, in the order of the Sequential, so a net may name its
+    layers as it likes (an ``OrderedDict``): what counts is the order and the shapes. ``who`` names the student's
+    net in the failure messages.
+    """
+    theirs = list(state_of(student, net).items())
+    ours = list(build(layers).state_dict().items())
+    reference = "LeNet-5" if layers is LENET else "the reference net"
+    if len(theirs) != len(ours):
+        which = ", a weight and a bias per Conv2d and Linear layer" if layers is LENET else ""
+        fail(f"{who}'s parameters are not {reference}'s: its state_dict() holds {len(theirs)} tensors "
+             f"({_tensor_list(theirs)}); {reference}'s holds {len(ours)}{which}, in this order: "
+             f"{_layer_list(ours, layers)}")
+    for position, ((name, value), (our_name, our_value)) in enumerate(zip(theirs, ours)):
+        if value.shape != our_value.shape:
+            fail(f"{who}'s parameters are not {reference}'s: its parameter {position} ({name}) has shape "
+                 f"{tuple(value.shape)}; parameter {position} of {reference}, {_tensor_role(our_name, layers)}, "
+                 f"has shape {tuple(our_value.shape)}")
+    return {our_name: value for (_, value), (our_name, _) in zip(theirs, ours)}
+
+
+def _tensor_list(state: list) -> str:
+    return ", ".join(f"{name} {tuple(value.shape)}" for name, value in state)
+
+
+def _layer_list(state: list, layers) -> str:
+    """'layer 0 (Conv2d): weight (6, 1, 5, 5), bias (6,); layer 3 ...' for the reference's state."""
+    groups: dict[str, list[str]] = {}
+    for name, value in state:
+        index, _, kind = name.partition(".")
+        groups.setdefault(index, []).append(f"{kind} {tuple(value.shape)}")
+    return "; ".join(f"layer {index} ({_layer_kind(layers, int(index))}): {', '.join(tensors)}"
+                     for index, tensors in groups.items())
+
+
+def _layer_kind(layers, index: int) -> str:
+    layer = layers[index]
+    return (layers[layer] if isinstance(layer, int) else layer)[0]
+
+
+def _tensor_role(name: str, layers) -> str:
+    """'the weight of layer 3 (Conv2d)' for the reference's '3.weight'."""
+    index, _, kind = name.partition(".")
+    return f"the {kind} of layer {index} ({_layer_kind(layers, int(index))})"
 
 
 def ref_layer_shapes(net, input_shape):
@@ -201,13 +250,32 @@ def _setting_words(settings: dict) -> str:
     return ", ".join(f"{key}={value}" for key, value in settings.items())
 
 
-def _setting(reference, key, value):
-    """A layer's size setting in one form: (h, w) pairs for windows, 'same' padding as numbers."""
-    if key not in ("kernel_size", "stride", "padding"):
-        return value
-    if value == "same":
-        return tuple(k // 2 for k in pair(reference.kernel_size))
-    return tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+def size_settings(layer, keys) -> dict:
+    """The settings ``keys`` of a layer, its sizes in one form: kernel_size, stride and padding as (h, w) pairs
+    (an int n is (n, n)), a pooling stride left out as the window's size, padding "valid" as (0, 0) and "same" as
+    the padding per side it stands for (it stays "same" where the two sides differ).
+
+    The release's setup cell has the same function, for the public check (``tests/test_cases.py`` holds them
+    to it).
+    """
+    def two(value):
+        value = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+        return value * 2 if len(value) == 1 else value
+
+    settings = {key: getattr(layer, key) for key in keys}
+    for key in ("kernel_size", "stride", "padding"):
+        if key not in settings:
+            continue
+        value = settings[key]
+        if key == "stride" and value in (None, (), []):
+            value = layer.kernel_size
+        elif key == "padding" and value == "valid":
+            value = 0
+        elif key == "padding" and value == "same":
+            spans = [d * (k - 1) for d, k in zip(two(getattr(layer, "dilation", 1)), two(layer.kernel_size))]
+            value = tuple(span // 2 for span in spans) if all(span % 2 == 0 for span in spans) else "same"
+        settings[key] = value if value == "same" else two(value)
+    return settings
 
 
 LAYER_HINTS = {
@@ -233,8 +301,8 @@ def test_lenet_layers_and_settings(student):
             hint = LAYER_HINTS.get(want, "")
             fail(f"layer {index} of lenet() is {names[index]}; LeNet-5 has {want} there"
                  + (f": {hint}" if hint else ""))
-        expected = {key: _setting(ours, key, getattr(ours, key)) for key in keys if hasattr(ours, key)}
-        got = {key: _setting(ours, key, getattr(layer, key)) for key in expected}
+        expected = size_settings(ours, [key for key in keys if hasattr(ours, key)])
+        got = size_settings(layer, list(expected))
         if got != expected:
             wrong = {key: got[key] for key in expected if got[key] != expected[key]}
             why = (": the first convolution pads by 2, so that a 28x28 image keeps its size"
@@ -247,18 +315,7 @@ def test_lenet_layers_and_settings(student):
 def test_lenet_computes_lenet(student):
     """With its own weights, lenet() computes what LeNet-5 computes, for batches of 1 and 5 images"""
     net = student_lenet(student)
-    state = state_of(student, net)
-    ours = build(LENET)
-    wanted = {name: tuple(value.shape) for name, value in ours.state_dict().items()}
-    got = {name: tuple(value.shape) for name, value in state.items()}
-    if got != wanted:
-        missing = sorted(set(wanted) - set(got))
-        odd = sorted(name for name in set(got) & set(wanted) if got[name] != wanted[name])
-        fail("lenet()'s parameters are not LeNet-5's: "
-             + (f"missing {', '.join(missing)}; " if missing else "")
-             + (f"unexpected {', '.join(sorted(set(got) - set(wanted)))}; " if set(got) - set(wanted) else "")
-             + ("; ".join(f"{name} has shape {got[name]}, LeNet-5's has {wanted[name]}" for name in odd)))
-    ours.load_state_dict(state)
+    ours = copy_of(student, LENET, net, "lenet()")
     for batch in (1, 5):
         x = torch.rand(batch, 1, 28, 28)
         with torch.no_grad():
@@ -424,10 +481,10 @@ def test_train_replays_the_reference(student):
     call = f"train(<net>, {len(train_batches)} batches (the last of 7), {len(test_batches)} test batches, " \
            f"epochs={epochs}, lr={lr}, progress=False, plot=False)"
     record = student.record("train", net, train_batches, test_batches, epochs, lr, progress=False, plot=False,
-                            timeout=60)
+                            timeout=sandbox.TRAINING_SECONDS)
     expected = ref_train(ours, train_batches, test_batches, epochs, lr)
     _compare_history(call, record.value, expected, atol=1e-4)
-    after = state_of(student, net)
+    after = matched_state(student, layers, net)
     for name, value in ours.state_dict().items():
         expect.close(f"the weight {name} after {call}", after[name], value, atol=1e-4, rtol=1e-3)
     expect.unchanged(record)
@@ -454,15 +511,15 @@ def test_trained_lenet_reads_held_out_digits(student):
     batches = batches_of(train_x[order], train_y[order], TRAINING["batch_size"])
     check = batches[:4]     # what train's test_acc is measured on: training digits; the test digits stay here
     net = _lenet_or_the_course_one(student)
-    ours = copy_of(student, LENET, net)
+    ours = copy_of(student, LENET, net, "lenet()")
     where = speed.device()
     epochs, lr = TRAINING["epochs"], TRAINING["lr"]
     call = f"train(lenet(), {len(train_y)} digits in batches of {TRAINING['batch_size']}, epochs={epochs}, lr={lr})"
     history = student.call("train", net, batches, check, epochs, lr, device=str(where), progress=False, plot=False,
-                           timeout=120)
+                           timeout=sandbox.TRAINING_SECONDS)
     if not isinstance(history, dict):
         fail(f"{call} returned {type(history).__name__}; expected the history dict")
-    trained = copy_of(student, LENET, net).to(where)
+    trained = copy_of(student, LENET, net, "lenet()").to(where)
     got = ref_accuracy(trained, batches_of(test_x, test_y, 256), where)
     ref_train(ours, batches, check, epochs, lr, where)
     reference = ref_accuracy(ours, batches_of(test_x, test_y, 256), where)
