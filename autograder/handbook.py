@@ -131,6 +131,11 @@ NOTEBOOK_BANS = [
       "torch.DispatchKeySet", "mode._pop_torch_dispatch_stack()", "mode._push_on_torch_dispatch_stack(m)",
       "mode._set_torch_dispatch_mode(m)", "mode._disable_current_modes()", "mode._pop_mode()",
       "mode._pop_mode_temporarily()", "op.redispatch", "op._op_dk", "op.py_impl", "op.py_kernels", "op.decompose(x)"]),
+    ("autograd's engine and graph, which run a backward pass where the watch does not look: `_execution_engine`, "
+     "`_engine_run_backward`, `run_backward`, `next_functions` and calling a `grad_fn`",
+     ["torch.autograd.Variable._execution_engine.run_backward((y,), (g,), False, False, (), True)",
+      "torch.autograd.graph._engine_run_backward(y, g)", "engine.run_backward", "y.grad_fn.next_functions",
+      "y.grad_fn(g)"]),
     ("the autograder's own modules (`autograder`)", ["import autograder.worker", "from autograder import worker"]),
 ]
 # (what the text names, the route the worker reports when it runs): autograd is seen at run time.

@@ -65,8 +65,13 @@ class LocalStudent(StudentBase):
         if op == "grad":
             grads = None
             if isinstance(value, torch.Tensor) and value.grad_fn is not None:
-                grads = torch.autograd.grad(value, [args[i] for i in extra["wrt"]], extra["dout"].to(value.dtype),
-                                            allow_unused=True)
+                try:    # the judge's own backward, after the watch: an output of the wrong shape fails it
+                    grads = torch.autograd.grad(value, [args[i] for i in extra["wrt"]],
+                                                extra["dout"].to(value.dtype), allow_unused=True)
+                except Exception as error:  # noqa: BLE001 - as the worker reports it
+                    return self._keep(CallRecord(origin, label, seconds=seconds, routes=_routes(seen),
+                                                 error=f"{label} raised {type(error).__name__}: {error}"),
+                                      values.exception_kinds(error))
                 value = value.detach()
             value = (value, grads)
         return self._keep(CallRecord(origin, label, value, values.mutated(before, args, kwargs), _routes(seen),

@@ -146,7 +146,9 @@ TAMPER_ATTRIBUTES = {
     "_ExcludeDispatchKeyGuard", "DispatchKey", "DispatchKeySet", "_pop_torch_dispatch_stack",
     "_push_on_torch_dispatch_stack", "_set_torch_dispatch_mode", "_disable_current_modes", "_pop_mode",
     "_pop_mode_temporarily", "redispatch", "_op_dk", "py_impl", "py_kernels", "decompose",
+    "_execution_engine", "_engine_run_backward", "run_backward", "next_functions",   # autograd's engine, unwatched
 } | _as_attributes(TAMPER_MODULES)
+GRAPH_NODE_CALL = "grad_fn"   # y.grad_fn(g): one backward step, run by hand where the autograd watch does not look
 # Attributes of one module only: (module, attribute); os's process functions by their prefix (os.execv...).
 TAMPER_ON = {("sys", "modules"), ("torch", "library"), ("torch", "multiprocessing")}
 OS_PROCESS_PREFIXES = ("system", "popen", "fork", "exec", "spawn", "posix_spawn")
@@ -281,6 +283,8 @@ class _Scan:
 
     def call(self, node: ast.Call) -> None:
         func, args = node.func, node.args
+        if isinstance(func, ast.Attribute) and func.attr == GRAPH_NODE_CALL:
+            self.flag(self.tamper, f"{self.resolve(func) or '.' + func.attr}(...)", node)
         name = self.builtin(func) if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) \
             and func.attr in COMPUTED_NAME_GETTERS | COMPUTED_NAME_METHODS else ""
         for keyword in node.keywords:

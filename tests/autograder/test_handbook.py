@@ -108,7 +108,7 @@ def test_each_ban_the_text_names_scores_what_it_says(n):
 # Each constant of autograder.rules: the penalty its entries score, or None where it holds no ban.
 BAN_SETS = {
     "TAMPER_MODULES": "notebook", "TAMPER_ATTRIBUTES": "notebook", "TAMPER_ON": "notebook",
-    "OS_PROCESS_PREFIXES": "notebook", "TAMPER_NAMES": "notebook",
+    "OS_PROCESS_PREFIXES": "notebook", "TAMPER_NAMES": "notebook", "GRAPH_NODE_CALL": "notebook",
     "COMPUTED_NAME_BUILTINS": "item", "COMPUTED_NAME_GETTERS": "item", "COMPUTED_NAME_METHODS": "item",
     "CODE_FROM_TEXT_BUILTINS": "item", "INDIRECT_MODULES": "item", "INDIRECT_ATTRIBUTES": "item",
     "INDIRECT_ON": "item", "UNPICKLING_KEYWORDS": "item", "CLASS_FROM_TEXT": "item", "FORBIDDEN_ON": "item",
@@ -126,6 +126,8 @@ def entries(constant: str) -> list[tuple[str, bool]]:
         return [(f"{keyword}={not safe}", False) for keyword, safe in value.items()]
     if constant == "CLASS_FROM_TEXT":
         return [("type(name, bases, namespace)", False)]
+    if constant == "GRAPH_NODE_CALL":
+        return [(value, False)]
     return [(".".join(entry) if isinstance(entry, tuple) else entry, False) for entry in value]
 
 
