@@ -35,6 +35,7 @@ from nbgrader.utils import compute_checksum, is_grade, is_solution
 
 from autograder import confine, sandbox
 from autograder.markdown import fence
+from autograder.records import entry_parts
 
 KEY = "autograder"     # the cell metadata that carries an item's points from sanitising to the autograde step
 REPORT_LINES = 12      # of each failed check's message
@@ -64,13 +65,18 @@ class GradeInTheSandbox(NbGraderPreprocessor):
             raise RuntimeError(f"the autograder could not grade {student}'s {assignment}/{name} "
                                f"({result.internal_error}): nothing recorded, grade it again")
         entries: dict[str, list] = {}
+        everywhere = []     # notebook-wide entries (grader tampering): every item's report shows them
         for entry in result.entries:
-            entries.setdefault(entry.name.split(":", 1)[0].split("/", 1)[1], []).append(entry)
+            item = entry_parts(entry.name)[1]
+            if item:
+                entries.setdefault(item, []).append(entry)
+            else:
+                everywhere.append(entry)
         for cell in nb.cells:
             item = _graded_item(cell)
             if item is None:
                 continue
-            mine = entries.get(item, [])
+            mine = entries.get(item, []) + everywhere
             points = round(sum(entry.score for entry in mine), 6)
             cell.metadata[KEY] = {"points": points, "report": _report(f"{name}/{item}", mine, points, result)}
             cell.source = (f"# {name}/{item}: scored by the autograder's sandboxed grading (python -m autograder "

@@ -26,6 +26,7 @@ from pathlib import Path
 from autograder import hub
 from autograder.collect import Collected, read_record
 from autograder.markdown import quiet
+from autograder.records import entry_parts
 
 MAX_DESCRIPTION = 140      # GitHub cuts a status description there
 MAX_COMMENT = 60_000       # GitHub refuses comments over 65,536 characters
@@ -60,7 +61,7 @@ def verdict(entry: Collected, data: dict | None) -> tuple[str, str] | None:
 def _by_assignment(data: dict) -> list[tuple[str, tuple[float, float]]]:
     sums: dict[str, list[float]] = {}
     for test in data["tests"]:
-        pair = sums.setdefault(test["name"].split("/", 1)[0], [0.0, 0.0])
+        pair = sums.setdefault(entry_parts(test["name"])[0], [0.0, 0.0])
         pair[0] += test["score"]
         pair[1] += test["max_score"]
     return [(name, (round(earned, 4), round(most, 4))) for name, (earned, most) in sums.items()]

@@ -39,7 +39,10 @@ class CallRecord:
     ``function`` is the student's name the call started from (for a method of a
     returned object, the function that returned it). ``seconds`` is the judge's
     own wall-clock time for the round trip; ``cpu_seconds`` the CPU time the worker (and whatever it
-    started) spent on it, read by the judge from outside, or None where it was not measured.
+    started) spent on it, read by the judge from outside, or None where it was not measured. ``ops`` is the
+    number of aten operators the call ran, as the worker's dispatch monitor counted them (None: not counted);
+    unlike a time, it is the same on every machine. ``steps`` is the number of Python steps (lines run,
+    calls made) of a counted call (``Student.counted``), None otherwise.
     """
 
     function: str
@@ -51,6 +54,8 @@ class CallRecord:
     error: str = ""                              # empty when the call returned
     timed_out: bool = False
     cpu_seconds: float | None = None
+    ops: int | None = None
+    steps: int | None = None
 
 
 @dataclass
@@ -59,3 +64,11 @@ class LoadReport:
 
     errors: dict[str, str] = field(default_factory=dict)   # cell -> message
     skipped: list[str] = field(default_factory=list)       # cells that hung or killed the worker
+
+
+def entry_parts(name: str) -> tuple[str, str]:
+    """(assignment, item) of a results.json test name: ``"04_backprop/conv_forward: title"`` gives
+    ("04_backprop", "conv_forward"); a notebook-wide entry (``"01_corr2d: grader tampering"``) gives item ""."""
+    head = name.split(":", 1)[0]
+    assignment, _, item = head.partition("/")
+    return assignment.strip(), item.strip()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from autograder.grade import NotebookResult
 from autograder.markdown import fence, inline
+from autograder.records import entry_parts
 
 STATUS_MARK = {"passed": "ok", "failed": "FAIL"}
 # A spreadsheet runs a cell starting with one of these as a formula ("'" too, so that csv_text can undo csv_cell)
@@ -158,7 +159,7 @@ def feedback_markdown(student: str, data: dict) -> str:
              f"**Automatic points: {data['score']:g} / {data['max_score']:g}**", ""]
     by_assignment: dict[str, list[dict]] = {}
     for test in data["tests"]:
-        by_assignment.setdefault(test["name"].split("/", 1)[0], []).append(test)
+        by_assignment.setdefault(entry_parts(test["name"])[0], []).append(test)
     for assignment, tests in by_assignment.items():
         earned = sum(test["score"] for test in tests)
         possible = sum(test["max_score"] for test in tests)
@@ -166,7 +167,7 @@ def feedback_markdown(student: str, data: dict) -> str:
                   "| check | points | |", "| --- | ---: | --- |"]
         for test in tests:
             name = inline(test["name"].split(": ", 1)[-1])
-            item = inline(test["name"].split(":", 1)[0].split("/", 1)[-1])
+            item = inline(entry_parts(test["name"])[1] or "the whole notebook")
             mark = "passed" if test["status"] == "passed" else "**failed**"
             lines.append(f"| {item}: {name} | {test['score']:g} / {test['max_score']:g} | {mark} |")
         failed = [test for test in tests if test["status"] != "passed" and test["output"]]

@@ -16,6 +16,17 @@ their fastest runs are compared; a check that fails is measured once more
 before it stands. On CUDA (where the arguments are moved when it is
 available), the work is the GPU's and both sides are timed on the wall clock.
 
+Before any timing, a check given ``larger`` arguments (the same call with one
+dimension doubled: the batch, the rows or the columns) counts what each call
+does (``Student.counted``): the aten operators the worker's dispatch monitor
+sees and the Python steps (lines run, calls made) a tracer sees. A function
+whose operators or steps grow with that dimension, by a quarter of its size or
+more, does work per image, per row or per column: a Python loop over it, in
+torch, numpy or plain Python, failed whatever the times. Counts are the same
+on every machine, so a loop whose time lands near the limit cannot pass on one
+run and fail on the next. The time ratio remains for what counts cannot see (a
+slow library call).
+
 A verdict's message carries no measured figure: the same notebook gets the
 same words, whatever the machine (``tests/benchmarks/same_bytes.py``).
 """
@@ -23,6 +34,7 @@ same words, whatever the machine (``tests/benchmarks/same_bytes.py``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,6 +50,31 @@ ADVICE = ("A Python loop over the batch or over output positions is the usual ca
           "offsets or channels, and let one matmul or einsum do the rest.")
 
 
+GROWTH_SHARE = 0.25    # steps added per added image (row, column) that make a loop over them
+
+
+@dataclass(frozen=True)
+class Growth:
+    """What a call ran at a size and at the size with one dimension doubled: aten operators and Python steps."""
+
+    along: str           # "the batch (N)", "the rows (H)" or "the columns (W)"
+    size: int            # that dimension's size in the smaller call
+    ops: int
+    larger_ops: int
+    steps: int
+    larger_steps: int
+
+    @property
+    def loops(self) -> bool:
+        least = max(1, GROWTH_SHARE * self.size)
+        return self.larger_ops - self.ops >= least or self.larger_steps - self.steps >= least
+
+    def message(self) -> str:
+        return (f"it does more steps as {self.along} grows: {self.ops} tensor operations and {self.steps} Python "
+                f"steps for {self.size}, {self.larger_ops} and {self.larger_steps} for {2 * self.size}. That is a "
+                f"Python loop over {self.along}, which fails a speed check whatever the times.")
+
+
 @dataclass(frozen=True)
 class Verdict:
     call: str
@@ -47,6 +84,7 @@ class Verdict:
     reference: float     # seconds of the reference (fastest run)
     wire: float          # seconds of a round trip that runs no student code (fastest run)
     clock: str = "cpu"   # "cpu": CPU seconds on one thread; "wall": the wall clock (CUDA)
+    growth: Growth | None = None   # operator counts at two sizes, where they were compared
 
     @property
     def ratio(self) -> float:
@@ -54,10 +92,12 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return self.ratio <= self.limit
+        return not (self.growth and self.growth.loops) and self.ratio <= self.limit
 
     def message(self) -> str:
         """What the student reads: the limit and the verdict, without the run's own figures."""
+        if self.growth and self.growth.loops:
+            return f"{self.call} on {self.device}: {self.growth.message()} {ADVICE}"
         if self.passed:
             return f"{self.call} on {self.device} was within {self.limit:g} times the reference's time."
         return f"{self.call} on {self.device} took more than {self.limit:g} times as long as the reference. {ADVICE}"
@@ -144,14 +184,39 @@ def measure(student, name: str, args: tuple, reference: Callable, *, limit: floa
                    "cpu" if cpu else "wall")
 
 
-def check(student, name: str, args: tuple, reference: Callable, *, limit: float, **options: Any) -> Verdict:
-    """Fail the case, saying by how much and why, unless the student's function is within ``limit`` times.
+def growth(student, name: str, args: tuple, larger: tuple, along: str, size: int) -> Growth | None:
+    """The counts of ``name(*args)`` against ``name(*larger)``; None where the student's calls are not counted.
 
-    A verdict that fails is measured again, and stands only if the second measure fails too.
+    The larger call runs first and last and its smaller count is kept, so that work done once (a lazy import,
+    a cache filled) on the first call at a new size is never taken for growth.
     """
-    verdict = measure(student, name, args, reference, limit=limit, **options)
-    if not verdict.passed:
-        verdict = measure(student, name, args, reference, limit=limit, **dict(options, warmup=1))
-    if not verdict.passed:
-        expect.fail(verdict.message())
-    return verdict
+    records = [student.counted(name, *_on(each, device())) for each in (larger, args, larger)]
+    if any(record.error or record.ops is None or record.steps is None for record in records):
+        return None     # a failed call is the correctness checks' business; the times still decide
+    first, smaller, last = records
+    return Growth(along, size, smaller.ops, min(first.ops, last.ops), smaller.steps,
+                  min(first.steps, last.steps))
+
+
+def verdict(student, name: str, args: tuple, reference: Callable, *, limit: float,
+            larger: tuple | None = None, along: str = "", size: int = 0, **options: Any) -> Verdict:
+    """The verdict ``check`` gives, without failing the case: operator growth first, then times.
+
+    ``larger`` is ``args`` with the dimension ``along`` (``size`` long in ``args``) doubled. A failing time is
+    measured again, and stands only if the second measure fails too.
+    """
+    grown = growth(student, name, args, larger, along, size) if larger is not None else None
+    if grown and grown.loops:
+        return Verdict(options.get("call") or name, device().type, limit, float("inf"), 1.0, 0.0, growth=grown)
+    result = measure(student, name, args, reference, limit=limit, **options)
+    if not result.passed:
+        result = measure(student, name, args, reference, limit=limit, **dict(options, warmup=1))
+    return dataclasses.replace(result, growth=grown)
+
+
+def check(student, name: str, args: tuple, reference: Callable, *, limit: float, **options: Any) -> Verdict:
+    """Fail the case, saying why, unless the student's function passes :func:`verdict`."""
+    result = verdict(student, name, args, reference, limit=limit, **options)
+    if not result.passed:
+        expect.fail(result.message())
+    return result

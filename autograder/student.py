@@ -53,6 +53,10 @@ class StudentBase:
         """Call the student's ``name``; the whole record, or StudentError if the call failed."""
         return self._invoke("call", name, args, kwargs, origin=name, timeout=timeout)
 
+    def counted(self, name: str, *args: Any) -> CallRecord:
+        """``record``, with the operators and Python steps the call took counted (slower: never timed)."""
+        return self._invoke("count", name, args, {}, origin=name)
+
     def call(self, name: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         """Call the student's ``name`` with data arguments; return data (or a handle)."""
         return self.record(name, *args, timeout=timeout, **kwargs).value
@@ -268,7 +272,9 @@ class Student(StudentBase):
             self.close()
             return self._keep(CallRecord(origin, label, seconds=elapsed,
                                          error=f"{label}: the worker broke the protocol ({error})"))
-        return self._keep(CallRecord(origin, label, value, mutated, routes, elapsed, cpu_seconds=cpu))
+        ops, steps = (_count(reply.get(key)) for key in ("ops", "steps"))
+        return self._keep(CallRecord(origin, label, value, mutated, routes, elapsed, cpu_seconds=cpu, ops=ops,
+                                     steps=steps))
 
     def echo(self, args: tuple, reply_bytes: int, cpu: bool = False) -> float:
         blobs: list[bytes] = []
@@ -339,3 +345,8 @@ def _format_error(error: Any) -> str:
     if isinstance(where, list) and where:
         text += "\n  " + "\n  ".join(str(line) for line in where)
     return text
+
+
+def _count(value: Any) -> int | None:
+    """A count from the worker's reply, or None for anything that is not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None

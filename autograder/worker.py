@@ -58,6 +58,8 @@ class Worker:
         self.trusted_cells: set[str] = set()
         self.cells: set[str] = set()        # every notebook cell run so far, by name
         self.in_call = 0                    # student calls running now (the judge's are never nested in them)
+        self.ops = 0                        # aten operators the last monitored call ran (speed checks' counts)
+        self.steps = 0                      # Python steps the last counted call took
         self._lock = threading.Lock()
         self._open_nonce: str | None = None   # the request not answered yet
         self._main = threading.get_ident()
@@ -74,6 +76,7 @@ class Worker:
                 return False
 
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                worker.ops += 1
                 name = str(func)
                 if WATCHED_OP.search(name.removeprefix("aten.").split(".")[0]):
                     worker.route(name)
@@ -81,7 +84,26 @@ class Worker:
 
         self.Monitor = Monitor
         self._judge_grad = torch.autograd.grad   # the judge's own backward: never a tripwire, never a route
+        self._pin_threads()
         self._install_tripwires()
+
+    def _pin_threads(self) -> None:
+        """Torch stays on the threads the sandbox gave it (``OMP_NUM_THREADS``), whatever a notebook asks for.
+
+        Deadlines and speed checks count the worker's CPU time: threads that a notebook adds spin while they
+        wait, which would charge it for time that bought nothing, and would make a verdict depend on the cores.
+        """
+        torch = self.torch
+
+        def set_num_threads(count: int) -> None:
+            """Ignored while grading: the grader runs torch on one thread."""
+            int(count)
+
+        def set_num_interop_threads(count: int) -> None:
+            """Ignored while grading: the grader runs torch on one thread."""
+            int(count)
+
+        torch.set_num_threads, torch.set_num_interop_threads = set_num_threads, set_num_interop_threads
 
     def _install_tripwires(self) -> None:
         """Watch numpy/scipy convolutions and autograd, which the dispatcher cannot see.
@@ -285,13 +307,16 @@ class Worker:
             value = self._setattr(target, str(header["name"]), args[0])
         elif op in ("call", "echo"):
             value = self._monitored(target, args, kwargs)
+        elif op == "count":
+            value = self._counted(target, args, kwargs)
         elif op == "grad":
             dout = wire.decode(header["dout"], blobs)
             value = self._grad(target, args, kwargs, header["wrt"], dout)
         else:
             raise ValueError(f"unknown operation {op!r}")
         return {"ok": True, "value": wire.encode(value, reply_blobs, self.keep),
-                "mutated": list(values.mutated(before, args, kwargs))}
+                "mutated": list(values.mutated(before, args, kwargs)),
+                "ops": self.ops if op in ("call", "count") else None, "steps": self.steps if op == "count" else None}
 
     def _target(self, target: Any) -> Any:
         if isinstance(target, dict):
@@ -310,6 +335,7 @@ class Worker:
     def _monitored(self, target, args, kwargs):
         mode = self.Monitor()
         depth = self.torch._C._len_torch_dispatch_stack()
+        self.ops = 0
         self.in_call += 1
         try:
             with mode:
@@ -319,6 +345,27 @@ class Worker:
         finally:
             self.in_call -= 1
         return value
+
+    def _counted(self, target, args, kwargs):
+        """A monitored call that also counts the Python steps it takes (lines run, calls made) in this thread.
+
+        For speed checks only: a count that grows with the input's size is a loop over it. The tracer slows the
+        call down, so counted calls are never the timed ones.
+        """
+        steps = 0
+
+        def tracer(frame, event, arg):
+            nonlocal steps
+            steps += 1
+            return tracer
+
+        previous = sys.gettrace()
+        sys.settrace(tracer)
+        try:
+            return self._monitored(target, args, kwargs)
+        finally:
+            sys.settrace(previous)
+            self.steps = steps
 
     def _grad(self, target, args, kwargs, wrt, dout):
         """Call, then back-propagate the judge's upstream gradient ``dout``."""

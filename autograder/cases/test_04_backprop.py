@@ -29,6 +29,10 @@ SPEED_LIMIT = 15      # times the reference, in CPU time on one thread: tests/be
 # kernel offsets, cost little anywhere (N, C, H, W, F, k).
 SPEED_SHAPES = {"many small images": (512, 4, 6, 6, 4, 3), "tall images": (2, 4, 512, 6, 4, 3),
                 "wide images": (2, 4, 6, 512, 4, 3)}
+# The dimension of x each shape doubles to count operators: a count that grows with it is a loop over it,
+# failed whatever the times (speed.Growth).
+SPEED_GROWS = {"many small images": (0, "the batch (N)"), "tall images": (2, "the rows (H)"),
+               "wide images": (3, "the columns (W)")}
 
 
 # -- trusted references ----------------------------------------------------------------
@@ -277,37 +281,49 @@ def test_conv_backward_fast_against_autograd(student):
 
 
 def _speed_inputs(label):
+    """(x, w, b), padding and x with the dimension SPEED_GROWS names doubled."""
     N, C, H, W, F_, k = SPEED_SHAPES[label]
     where = speed.device()
-    return (torch.randn(N, C, H, W, device=where), torch.randn(F_, C, k, k, device=where),
-            torch.randn(F_, device=where)), k // 2
+    x, w, b = (torch.randn(N, C, H, W, device=where), torch.randn(F_, C, k, k, device=where),
+               torch.randn(F_, device=where))
+    axis, _ = SPEED_GROWS[label]
+    return (x, w, b), k // 2, torch.cat([x, torch.randn_like(x)], axis)
+
+
+def _growth(label, x):
+    axis, along = SPEED_GROWS[label]
+    return {"along": along, "size": x.shape[axis]}
 
 
 @item("conv_forward_fast", weight=3)
 def test_conv_forward_fast_speed(student):
-    """As fast as a vectorised reference within a factor, on many small images and on large ones"""
+    """As fast as a vectorised reference within a factor, and no more operators for a larger N, H or W"""
     for label in SPEED_SHAPES:
-        (x, w, b), padding = _speed_inputs(label)
+        (x, w, b), padding, x2 = _speed_inputs(label)
         call = f"conv_forward_fast on {label}: x {tuple(x.shape)}, w {tuple(w.shape)}"
         out, _ = unpack(call, student.call("conv_forward_fast", x, w, b, 1, padding), 2)
         expect.close(call, out, ref_conv(x, w, b, 1, padding), atol=1e-3, rtol=1e-3)   # right before fast
-        speed.check(student, "conv_forward_fast", (x, w, b, 1, padding), ref_conv_fast, limit=SPEED_LIMIT, call=call)
+        speed.check(student, "conv_forward_fast", (x, w, b, 1, padding), ref_conv_fast, limit=SPEED_LIMIT, call=call,
+                    larger=(x2, w, b, 1, padding), **_growth(label, x))
 
 
 @item("conv_backward_fast", weight=3)
 def test_conv_backward_fast_speed(student):
-    """As fast as a vectorised reference within a factor, on many small images and on large ones"""
+    """As fast as a vectorised reference within a factor, and no more operators for a larger N, H or W"""
     for label in SPEED_SHAPES:
-        (x, w, b), padding = _speed_inputs(label)
+        (x, w, b), padding, x2 = _speed_inputs(label)
         call = f"conv_backward_fast on {label}: x {tuple(x.shape)}, w {tuple(w.shape)}"
         _, cache = unpack(call, student.call("conv_forward_fast", x, w, b, 1, padding), 2)
         dout = torch.randn(ref_conv(x, w, b, 1, padding).shape, device=x.device)
         grads = unpack(call, student.call("conv_backward_fast", dout, cache), 3)
         for part, got, expected in zip(("dx", "dw", "db"), grads, ref_conv_grads(x, w, b, dout, 1, padding)):
             expect.close(f"{part} of {call}", got, expected, atol=1e-2, rtol=1e-3)
+        _, cache2 = unpack(call, student.call("conv_forward_fast", x2, w, b, 1, padding), 2)
+        dout2 = torch.randn(ref_conv(x2, w, b, 1, padding).shape, device=x.device)
         _, ours = ref_conv_fast(x, w, b, 1, padding)
         speed.check(student, "conv_backward_fast", (dout, cache),
-                    lambda d, c, ours=ours: ref_conv_backward_fast(d, ours), limit=SPEED_LIMIT, call=call)
+                    lambda d, c, ours=ours: ref_conv_backward_fast(d, ours), limit=SPEED_LIMIT, call=call,
+                    larger=(dout2, cache2), **_growth(label, x))
 
 
 # -- pooling --------------------------------------------------------------------------------------

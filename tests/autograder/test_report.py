@@ -74,3 +74,19 @@ def test_no_gradebook_cell_is_a_spreadsheet_formula(tmp_path, release_01):
     assert [report.csv_text(line["student"]) for line in table] == ids      # the ids, to find their folders
     assert table[0]["flags"] == "'=1+1; late" and table[0]["01_corr2d/corr2d"] == "1.5"   # numbers stay numbers
     assert report.csv_cell("-2") == "-2" and report.csv_cell("1e-3") == "1e-3"
+
+
+def test_a_notebook_wide_entry_stays_under_its_assignment_in_feedback_and_status():
+    from autograder import publish
+    from autograder.records import entry_parts
+
+    assert entry_parts("04_backprop/conv_forward: random shapes") == ("04_backprop", "conv_forward")
+    assert entry_parts("01_corr2d: grader tampering") == ("01_corr2d", "")
+    notebook = result()
+    notebook.entries.append(Entry("01_corr2d: grader tampering", 0.0, 0.0, "The whole notebook scores 0", True))
+    data = report.results_json([notebook])
+    page = report.feedback_markdown("mallory", data)
+    headings = [line for line in page.splitlines() if line.startswith("## ") and ": " in line]
+    assert headings == ["## 01\\_corr2d: 1 / 4"], "one section for the assignment, none for the tampering entry"
+    assert "| the whole notebook: grader tampering | 0 / 0 | **failed** |" in page
+    assert publish._by_assignment(data) == [("01_corr2d", (1.0, 4.0))]

@@ -156,7 +156,8 @@ def test_a_forged_reply_kills_the_worker_and_is_reported():
 def test_every_process_the_worker_started_is_gone_when_it_closes():
     if not isolation().strong:
         pytest.skip("without namespaces, a process that leaves the worker's session cannot be followed")
-    fork = ("import os, time\n"
+    # Each child execs an interpreter whose command line carries a mark: the test can find it from outside.
+    fork = ("import os, sys\n"
             "def flood(n):\n"
             "    for i in range(n):\n"
             "        try:\n"
@@ -166,20 +167,27 @@ def test_every_process_the_worker_started_is_gone_when_it_closes():
             "        if child == 0:\n"
             "            if i % 2:\n"
             "                os.setsid()\n"
-            "            time.sleep(4244)\n"
-            "            os._exit(0)\n"
+            "            os.execv(sys.executable, [sys.executable, '-S', '-c', 'import time; time.sleep(600)', MARK])\n"
             "    return n\n")
-    with Student([Cell("f", fork)], FAST) as student:
+    with Student([Cell("f", f"MARK = {LEFT_BEHIND!r}\n" + fork)], FAST) as student:
         started = student.call("flood", 200, timeout=30)     # up to the worker's process limit
         assert started >= 32
+        assert len(_marked()) >= 32, "the test sees the processes it means to find"
     sandbox.reap()
-    survivors = [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()
-                 and b"4244" in _cmdline(entry)]
-    assert not survivors
+    assert not _marked()
+
+
+LEFT_BEHIND = "left-behind-by-the-flood"
+
+
+def _marked() -> list[str]:
+    """Processes whose command line carries the flood's mark."""
+    return [entry.name for entry in Path("/proc").iterdir() if entry.name.isdigit()
+            and LEFT_BEHIND.encode() in _cmdline(entry)]
 
 
 def _cmdline(entry: Path) -> bytes:
     try:
-        return (entry / "cmdline").read_bytes() + (entry / "stat").read_bytes()
+        return (entry / "cmdline").read_bytes()
     except OSError:
         return b""

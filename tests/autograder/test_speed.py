@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from autograder import speed
+from autograder.cases.test_04_backprop import SPEED_GROWS as GROWS
 from autograder.cases.test_04_backprop import SPEED_LIMIT as LIMIT
 from autograder.cases.test_04_backprop import SPEED_SHAPES as SHAPES
 from autograder.notebook import Cell
@@ -86,11 +87,23 @@ def loop_over_columns(x, w, b, stride=1, padding=0):
         cols.append(torch.einsum("nchji,fcij->nfh", band, w) + b.view(1, -1, 1))
     return torch.stack(cols, 3)
 
+def numpy_loop_over_batch(x, w, b, stride=1, padding=0):
+    # the same loop over N, in numpy: no tensor operation per image, so only the time can see it
+    import numpy as np
+    kh, kw = w.shape[2:]
+    xp = torch.nn.functional.pad(x, (padding,) * 4).numpy()
+    wn = w.numpy()
+    outs = [np.einsum("chwij,fcij->fhw", np.lib.stride_tricks.sliding_window_view(xp[n], (kh, kw), axis=(1, 2)), wn)
+            for n in range(xp.shape[0])]
+    return torch.from_numpy(np.stack(outs)) + b.view(1, -1, 1, 1)
+
 '''
 EXPECTED = {  # variant -> the shapes whose speed check it fails
     "vectorised": set(), "loop_over_offsets": set(), "loop_over_channels": set(), "loop_over_filters": set(),
     "loop_over_batch": {"many small images"}, "loop_over_rows": {"tall images"}, "loop_over_columns": {"wide images"},
+    "numpy_loop_over_batch": {"many small images"},
 }
+BY_STEPS_ONLY = {"numpy_loop_over_batch"}    # loops that run no tensor operation per step: Python steps grow
 
 
 _OURS: dict = {}
@@ -103,6 +116,13 @@ def inputs(label: str) -> tuple:
     generator = torch.Generator().manual_seed(0)
     return (torch.randn(N, C, H, W, generator=generator), torch.randn(F, C, k, k, generator=generator),
             torch.randn(F, generator=generator), 1, k // 2)
+
+
+def growth(label: str) -> dict:
+    """``speed.verdict``'s options for a shape: the same inputs with the dimension it grows doubled."""
+    x, *rest = inputs(label)
+    axis, along = GROWS[label]
+    return {"larger": (torch.cat([x, x], axis), *rest), "along": along, "size": x.shape[axis]}
 
 
 @pytest.fixture(scope="module")
@@ -123,15 +143,62 @@ def test_a_verdict_says_why_and_the_same_words_whatever_the_figures():
     assert fast.passed and "within 6 times" in fast.message() and "loop" not in fast.message()
 
 
+@pytest.mark.parametrize("ops, larger_ops, steps, larger_steps, loops", [
+    (40, 40, 300, 300, False), (40, 47, 300, 310, False), (40, 168, 300, 300, True), (2100, 4150, 900, 900, True),
+    (6, 6, 300, 1324, True)])
+def test_work_that_grows_with_the_dimension_is_a_loop_whatever_the_times(ops, larger_ops, steps, larger_steps,
+                                                                         loops):
+    grown = speed.Growth("the batch (N)", 512, ops, larger_ops, steps, larger_steps)
+    assert grown.loops == loops
+    verdict = speed.Verdict("conv_forward_fast on many small images", "cpu", 15, 0.002, 0.001, 0.0, growth=grown)
+    assert verdict.passed != loops, "a ratio of 2 passes only when the counts stay put"
+    if loops:
+        assert (f"{ops} tensor operations and {steps} Python steps for 512, {larger_ops} and {larger_steps} for "
+                "1024") in verdict.message()
+        assert "a Python loop over the batch (N)" in verdict.message()
+
+
+class Counting:
+    """A stand-in whose calls take ``per_item`` Python steps per element of the first argument, plus ten."""
+
+    def __init__(self, per_item: int) -> None:
+        self.per_item, self.counted_calls, self.timed = per_item, 0, 0
+
+    def counted(self, name, x, *args):
+        self.counted_calls += 1
+        return CallRecord(name, name, value=x, ops=3, steps=10 + self.per_item * len(x))
+
+    def record(self, name, x, *args):
+        self.timed += 1
+        return CallRecord(name, name, value=x, seconds=1e-3, cpu_seconds=1e-3)
+
+    def echo(self, args, reply_bytes, cpu=False):
+        return 0.0
+
+
+def test_a_growing_count_fails_before_any_timing_and_a_flat_one_is_timed():
+    looping = Counting(per_item=1)
+    verdict = speed.verdict(looping, "f", (torch.zeros(64),), lambda x: x, limit=1e9, larger=(torch.zeros(128),),
+                            along="the batch (N)", size=64)
+    assert not verdict.passed and verdict.growth.loops and looping.timed == 0, "counted, never timed"
+    assert looping.counted_calls == 3
+    flat = Counting(per_item=0)
+    verdict = speed.verdict(flat, "f", (torch.zeros(64),), lambda x: x, limit=1e9, larger=(torch.zeros(128),),
+                            along="the batch (N)", size=64)
+    assert verdict.passed and not verdict.growth.loops and flat.timed > 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", list(EXPECTED))
 @pytest.mark.parametrize("label", list(SHAPES))
 def test_loops_over_n_h_or_w_fail_and_vectorised_code_passes(student, variant, label):
     should_pass = label not in EXPECTED[variant]
-    verdicts = [speed.measure(student, variant, inputs(label), reference, limit=LIMIT)]
-    if verdicts[0].passed != should_pass and should_pass:   # a loaded machine only ever adds time: one more try
-        verdicts.append(speed.measure(student, variant, inputs(label), reference, limit=LIMIT))
-    assert verdicts[-1].passed == should_pass, verdicts[-1].message()
+    verdict = speed.verdict(student, variant, inputs(label), reference, limit=LIMIT, **growth(label))
+    assert verdict.passed == should_pass, verdict.message()
+    assert verdict.growth is not None, "the worker counts operators"
+    assert verdict.growth.loops == (not should_pass), verdict.growth
+    grows = verdict.growth.larger_ops - verdict.growth.ops >= verdict.growth.size / 4
+    assert grows == (not should_pass and variant not in BY_STEPS_ONLY), "tensor operations grow in torch loops"
 
 
 class Timed:

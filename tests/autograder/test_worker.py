@@ -50,6 +50,15 @@ def fail(kind):
 def noisy(x):
     print('{"score": 100}' * 10000)
     return x * 2
+def more_threads(count):
+    torch.set_num_threads(count)
+    torch.set_num_interop_threads(count)
+    return torch.get_num_threads()
+def steps(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return torch.zeros(n).sum()
 '''
 
 
@@ -118,3 +127,14 @@ def test_an_output_flood_does_not_disturb_the_protocol(student):
 def test_an_unknown_name_is_a_name_error_that_says_so(student):
     with pytest.raises(NameError, match="not defined by your notebook"):
         student.nothing_here(1)
+
+
+def test_torch_stays_on_one_thread_whatever_the_notebook_asks(student):
+    assert student.call("more_threads", 4) == 1, "spinning threads would be charged as the student's CPU time"
+
+
+def test_a_counted_call_counts_operators_and_python_steps_and_a_loop_makes_them_grow(student):
+    small, large = student.counted("steps", 100), student.counted("steps", 200)
+    assert small.ops == large.ops and small.ops >= 1, "one tensor operation whatever n"
+    assert large.steps - small.steps >= 100, "at least a line run per turn of the loop"
+    assert student.record("steps", 100).steps is None, "a plain call is not traced"

@@ -10,15 +10,17 @@ processes keeping a core busy for its whole length) and a mode: ``grade`` (one
 judge, set up as ``python -m autograder grade`` sets it up) or ``jobsJ`` (J
 judges at once, each set up by ``grade-all --jobs J``'s own initializer, the
 runs shared among them). Prints, per variant and shape, how many runs passed in
-each configuration, and the range of the ratios measured across all of them
-(inf: the call ran out of time, a failed check). Exit status 1 if any verdict
-was not the expected one.
+each configuration, and the range of the time ratios measured across all of
+them (inf: the call ran out of time, a failed check; a check failed by its
+counts of operators and steps is not timed). Exit status 1 if any verdict was
+not the expected one.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import math
 import multiprocessing
 import os
 import subprocess
@@ -31,25 +33,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from autograder import grade_all, sandbox, speed  # noqa: E402
 from autograder.notebook import Cell  # noqa: E402
 from autograder.student import Student, StudentError  # noqa: E402
-from tests.autograder.test_speed import EXPECTED, LIMIT, SHAPES, VARIANTS, inputs, reference  # noqa: E402
+from tests.autograder.test_speed import EXPECTED, LIMIT, SHAPES, VARIANTS, growth, inputs, reference  # noqa: E402
 
 
-def one_run(_: int) -> dict[tuple[str, str], float]:
-    """The ratio each (variant, shape) gets from ``speed.check``'s procedure, in a fresh worker."""
-    ratios = {}
+def one_run(_: int) -> dict[tuple[str, str], tuple[bool, float]]:
+    """(passed, ratio) of each (variant, shape) from ``speed.check``'s procedure, in a fresh worker.
+
+    The ratio is nan where the counts failed the check before any timing.
+    """
+    verdicts = {}
     with Student([Cell("variants", VARIANTS)]) as student:
         for label in SHAPES:
             data = inputs(label)
             for variant in EXPECTED:
                 try:
-                    verdict = speed.measure(student, variant, data, reference, limit=LIMIT)
-                    if not verdict.passed:   # as speed.check: a failing verdict is measured again
-                        verdict = speed.measure(student, variant, data, reference, limit=LIMIT, warmup=1)
-                    ratio = verdict.ratio
+                    verdict = speed.verdict(student, variant, data, reference, limit=LIMIT, **growth(label))
+                    counted = verdict.growth is not None and verdict.growth.loops
+                    verdicts[(variant, label)] = (verdict.passed, float("nan") if counted else verdict.ratio)
                 except StudentError:    # out of time: a failed speed check
-                    ratio = float("inf")
-                ratios[(variant, label)] = ratio
-    return ratios
+                    verdicts[(variant, label)] = (False, float("inf"))
+    return verdicts
 
 
 def _as_grade() -> None:
@@ -91,21 +94,22 @@ def main() -> int:
     print(f"{args.runs} runs per configuration, limit {LIMIT}x, CPU time on one thread, device "
           f"{speed.device().type}, {os.cpu_count()} CPUs; columns: busy processes alongside / mode")
     header = "".join(f"{f'{load}/{mode}':>10}" for load, mode in configs)
-    print(f"{'variant':<20}{'shape':<19}{'should':<7}{header}  ratio min / median / max")
+    print(f"{'variant':<22}{'shape':<19}{'should':<7}{header}  timed ratio min / median / max")
     wrong = 0
     for variant in EXPECTED:
         for label in SHAPES:
             should_pass = label not in EXPECTED[variant]
-            cells, everything = [], []
+            cells, timed = [], []
             for config in configs:
-                ratios = [run[(variant, label)] for run in results[config]]
-                everything += ratios
-                passed = sum(ratio <= LIMIT for ratio in ratios)
-                wrong += (len(ratios) - passed) if should_pass else passed
-                cells.append(f"{passed:>6}/{len(ratios):<3}")
-            ordered = sorted(everything)
-            print(f"{variant:<20}{label:<19}{'pass' if should_pass else 'fail':<7}{''.join(cells)}  "
-                  f"{ordered[0]:.1f} / {ordered[len(ordered) // 2]:.1f} / {ordered[-1]:.1f}")
+                outcomes = [run[(variant, label)] for run in results[config]]
+                timed += [ratio for _, ratio in outcomes if not math.isnan(ratio)]
+                passed = sum(ok for ok, _ in outcomes)
+                wrong += (len(outcomes) - passed) if should_pass else passed
+                cells.append(f"{passed:>6}/{len(outcomes):<3}")
+            ordered = sorted(timed)
+            spread = (f"{ordered[0]:.1f} / {ordered[len(ordered) // 2]:.1f} / {ordered[-1]:.1f}" if ordered else
+                      "none: failed by counts")
+            print(f"{variant:<22}{label:<19}{'pass' if should_pass else 'fail':<7}{''.join(cells)}  {spread}")
     print(f"verdicts not as expected: {wrong}; {time.monotonic() - started:.0f} s in all")
     return 1 if wrong else 0
 
