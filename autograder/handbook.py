@@ -183,7 +183,8 @@ but for {shared}, which count only where they are imported; and `getattr(x, "f_b
 Docstrings, comments and messages are not read. If you think the grader is wrong about your code, ask your
 instructor.
 
-**Time.** Time limits count CPU time on one thread (graded code runs torch on one thread), so a busy machine
+**Time.** Time limits count CPU time on one thread (graded code runs torch on one thread, and
+`torch.set_num_threads` does nothing there), so a busy machine
 does not use them up: a cell gets {load:g} s to run, a call of a graded function {call:g} s, a call that trains
 (`learn_kernel`, `train`) {training:g} s. Waiting (`sleep`, a lock) counts once it has lasted {wait:g} times the
 limit. Calls that run out of time use up a budget of {budget:g} s per notebook, after which each call gets
