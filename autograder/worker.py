@@ -95,15 +95,11 @@ class Worker:
         """
         torch = self.torch
 
-        def set_num_threads(count: int) -> None:
+        def ignored(count: int) -> None:
             """Ignored while grading: the grader runs torch on one thread."""
             int(count)
 
-        def set_num_interop_threads(count: int) -> None:
-            """Ignored while grading: the grader runs torch on one thread."""
-            int(count)
-
-        torch.set_num_threads, torch.set_num_interop_threads = set_num_threads, set_num_interop_threads
+        torch.set_num_threads = torch.set_num_interop_threads = ignored
 
     def _install_tripwires(self) -> None:
         """Watch numpy/scipy convolutions and autograd, which the dispatcher cannot see.
