@@ -10,7 +10,8 @@ this process from outside (:class:`Meter`: the kernel's process clocks, never
 a clock that student code can reach), so a busy machine does not use them up.
 Each request also has a generous wall-clock cap. A call that reaches it
 without using its CPU time was either waiting on its own (``sleep``, a lock:
-its time off the CPU was not spent queueing for one), which is the student's
+its time off the CPU was not spent queueing for one, and the judge's readings
+found none of its threads runnable), which is the student's
 doing, or starved by the machine's other work, which is the grader's: a
 :class:`GraderFault`, graded again, never charged. Requests and
 replies travel over two private pipes (``autograder.wire``), never over the
@@ -215,7 +216,8 @@ def _process_clock(pid: int) -> float:
 
 
 class Meter:
-    """The CPU time of a worker and of every process it started, and how long its main thread queued for a CPU.
+    """The CPU time of a worker and of every process it started, whether any of their threads is runnable, and
+    how long its main thread queued for a CPU.
 
     Processes it started and already waited for are counted through its children's times (``/proc/PID/stat``);
     those still running, or dead and not yet waited for, through their own clocks.
@@ -225,7 +227,11 @@ class Meter:
         self.pid = pid
 
     def cpu(self) -> float:
-        total, pending, seen = 0.0, [self.pid], set()
+        return self.sample()[0]
+
+    def sample(self) -> tuple[float, bool]:
+        """CPU seconds of the whole tree, and whether any of its threads is runnable (running or queued)."""
+        total, runnable, pending, seen = 0.0, False, [self.pid], set()
         while pending:
             pid = pending.pop()
             if pid in seen:
@@ -236,11 +242,13 @@ class Meter:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[13]) + int(fields[14])) / CLOCK_TICKS    # cutime, cstime
                 for task in os.listdir(f"/proc/{pid}/task"):
+                    if not runnable:
+                        runnable = Path(f"/proc/{pid}/task/{task}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
                     pending.extend(int(child) for child in
                                    Path(f"/proc/{pid}/task/{task}/children").read_text().split())
             except (OSError, ValueError, IndexError):
                 continue   # it ended meanwhile
-        return total
+        return total, runnable
 
     def queued(self) -> float:
         """Seconds the worker's main thread has spent runnable but waiting for a CPU (``/proc/PID/schedstat``)."""
@@ -252,11 +260,13 @@ class Meter:
 
 @dataclass
 class Usage:
-    """What one request cost: seconds on the wall clock, CPU seconds (None where not measured), queueing."""
+    """What one request cost: seconds on the wall clock, CPU seconds (None where not measured), queueing, and
+    the wall-clock seconds in which the judge, reading the tree's threads every POLL_SECONDS, found none runnable."""
 
     wall: float = 0.0
     cpu: float | None = None
     queued: float = 0.0
+    idle: float = 0.0
 
 
 class WorkerProcess:
@@ -301,12 +311,18 @@ class WorkerProcess:
         started = time.monotonic()
         cpu_before, queued_before = (meter.cpu(), meter.queued()) if meter else (0.0, 0.0)
         self.usage = Usage()
+        idle, sampled = 0.0, started
 
         def usage() -> Usage:
+            nonlocal idle, sampled
+            now = time.monotonic()
             if meter is None:
-                return Usage(time.monotonic() - started)
-            return Usage(time.monotonic() - started, max(meter.cpu() - cpu_before, 0.0),
-                         max(meter.queued() - queued_before, 0.0))
+                return Usage(now - started)
+            cpu, runnable = meter.sample()
+            if not runnable:             # the interval since the last reading is counted as the call's own waiting
+                idle += now - sampled
+            sampled = now
+            return Usage(now - started, max(cpu - cpu_before, 0.0), max(meter.queued() - queued_before, 0.0), idle)
 
         try:
             wire.send(self.request_write, dict(header, deadline=seconds, wall=cap, margin=WATCHDOG_MARGIN), blobs,
@@ -355,7 +371,10 @@ class WorkerProcess:
         deadline = deadline or seconds
         if used.cpu is not None and used.cpu >= seconds:
             return self._fault(f"no answer within {deadline:g} s of CPU time", timed_out=True, hung=hung)
-        if used.wall - used.queued >= WAIT_FACTOR * seconds:   # off the CPU by its own doing
+        # Off the CPU by its own doing: by the kernel's count of its main thread's queueing (which a wait not yet
+        # ended leaves out) and by the judge's readings (where any runnable thread, the worker's own watchdog
+        # waiting for a CPU while the main thread waits for the GIL among them, counts as not waiting).
+        if min(used.wall - used.queued, used.idle) >= WAIT_FACTOR * seconds:
             return self._fault(f"no answer within {deadline:g} s of CPU time, and it had spent {WAIT_FACTOR:g} "
                                "times as long waiting (sleep, a lock, a pipe?)", timed_out=True, hung=hung)
         if used.wall >= cap or at_cap:
