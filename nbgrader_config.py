@@ -24,7 +24,7 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # `nbgrader autograde` records the scores of the autograder's sandboxed grading, and runs the notebook
 # (for its outputs alone) in a kernel behind the same walls; the feedback page shows student text as text.
-# See autograder/nbgrader_parity.py.
+# See autograder/nbgrader/parity.py.
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
@@ -39,7 +39,7 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from autograder.nbgrader_parity import (  # noqa: E402
+from autograder.nbgrader.parity import (  # noqa: E402
     GradeInTheSandbox,
     InertStudentText,
     ShowSandboxedScores,

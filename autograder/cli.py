@@ -27,8 +27,8 @@ from pathlib import Path
 # that checker when the import fails.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from autograder import sandbox  # noqa: E402 - light: numpy and the standard library
-from autograder.template import RELEASES  # noqa: E402 - light: the standard library
+from autograder.release.repository import RELEASES  # noqa: E402 - light: the standard library
+from autograder.sandbox import process as sandbox  # noqa: E402 - light: numpy and the standard library
 
 DEFAULT_RELEASE = RELEASES
 
@@ -115,10 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def fetch(args: argparse.Namespace) -> int:
-    from autograder import hub
-    from autograder.collect import CollectError
-    from autograder.fetch import fetch as fetch_new
-    from autograder.fetch import organisation_repositories, roster_repositories
+    from autograder import github as hub
+    from autograder.verbs.collect import CollectError
+    from autograder.verbs.fetch import fetch as fetch_new
+    from autograder.verbs.fetch import organisation_repositories, roster_repositories
 
     if args.whole_org and not (args.org and args.prefix):
         print("usage: --all needs --org and --prefix", file=sys.stderr)
@@ -162,8 +162,8 @@ def fetch(args: argparse.Namespace) -> int:
 
 
 def publish(args: argparse.Namespace) -> int:
-    from autograder import hub
-    from autograder.publish import publish as post_results
+    from autograder import github as hub
+    from autograder.verbs.publish import publish as post_results
 
     try:
         github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
@@ -186,8 +186,8 @@ def _outputs(**values) -> None:
 
 
 def collect(args: argparse.Namespace) -> int:
-    from autograder.collect import CollectError
-    from autograder.collect import collect as collect_class
+    from autograder.verbs.collect import CollectError
+    from autograder.verbs.collect import collect as collect_class
 
     assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
     try:
@@ -204,7 +204,7 @@ def collect(args: argparse.Namespace) -> int:
 
 
 def release(args: argparse.Namespace) -> int:
-    from autograder import template
+    from autograder.release import repository as template
 
     if args.out.exists():
         print(f"usage: {args.out} exists already: name a new folder", file=sys.stderr)
@@ -221,7 +221,7 @@ def release(args: argparse.Namespace) -> int:
 
 
 def merge(args: argparse.Namespace) -> int:
-    from autograder.grade_all import merge as merge_shards
+    from autograder.verbs.grade_all import merge as merge_shards
 
     try:
         students = merge_shards(args.out, args.shards)
@@ -233,7 +233,7 @@ def merge(args: argparse.Namespace) -> int:
 
 
 def _shard(text: str) -> tuple[int, int]:
-    from autograder.grade_all import parse_shard
+    from autograder.verbs.grade_all import parse_shard
 
     try:
         return parse_shard(text)
@@ -248,7 +248,7 @@ def _jobs(text: str) -> int:
 
 
 def _seed(text: str) -> int:
-    from autograder.seeds import SEED_BITS
+    from autograder.judge.seeds import SEED_BITS
 
     if not text.isdigit() or int(text) >= 2**SEED_BITS:
         raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 to 2**{SEED_BITS} - 1, got {text!r}")
@@ -258,8 +258,8 @@ def _seed(text: str) -> int:
 def grade(args: argparse.Namespace) -> int:
     # The zygote (which forks the workers) imports torch while this process imports torch, nbformat and pytest.
     sandbox.prestart()
-    from autograder import report
-    from autograder.grade import UsageError, find_notebooks, grade_notebook, load_releases
+    from autograder.grading.pipeline import UsageError, find_notebooks, grade_notebook, load_releases
+    from autograder.report import results as report
 
     results, problems = [], []
     status = 0
@@ -294,8 +294,8 @@ def grade(args: argparse.Namespace) -> int:
 
 
 def grade_all(args: argparse.Namespace) -> int:
-    from autograder.grade import UsageError
-    from autograder.grade_all import grade_class
+    from autograder.grading.pipeline import UsageError
+    from autograder.verbs.grade_all import grade_class
 
     if not args.submitted.is_dir():
         print(f"usage: {args.submitted}: no such folder (expected nbgrader's submitted/<student>/<assignment>/)",
@@ -312,7 +312,7 @@ def grade_all(args: argparse.Namespace) -> int:
         print(f"usage: {error}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - started
-    from autograder import report
+    from autograder.report import results as report
 
     report.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
     flagged = sum(1 for row in rows if row.flags)

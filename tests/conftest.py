@@ -75,7 +75,7 @@ def student_repo(base: Path, name: str, commits, workflow: str | None = None, as
 
     It holds the released workflow, or ``workflow`` (its text) in its place.
     """
-    from autograder.collect import TEMPLATE
+    from autograder.verbs.collect import TEMPLATE
 
     work = base / "work" / name
     work.mkdir(parents=True)

@@ -7,8 +7,8 @@ import re
 import nbformat
 import pytest
 
-from autograder import judge
-from autograder.inline import LocalStudent
+from autograder.judge import plugin as judge
+from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import read_release
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
 
@@ -129,7 +129,7 @@ def test_the_release_and_the_hidden_cases_read_layer_sizes_alike():
 
 @pytest.mark.slow
 def test_a_named_lenet_with_same_padding_keeps_every_lenet_point_when_graded(tmp_path):
-    from autograder.grade import grade_notebook
+    from autograder.grading.pipeline import grade_notebook
     from tests.conftest import build_submission
 
     release = read_release(ASSIGNMENTS / "05_lenet" / "05_lenet.ipynb")

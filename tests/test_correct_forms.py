@@ -111,7 +111,7 @@ STUDENTS = {
 
 @pytest.fixture(scope="module")
 def gradebook(tmp_path_factory):
-    from autograder.grade_all import grade_class
+    from autograder.verbs.grade_all import grade_class
 
     root = tmp_path_factory.mktemp("correct-forms")
     for student, (assignment, cells) in STUDENTS.items():

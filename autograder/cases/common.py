@@ -11,11 +11,11 @@ import random
 import torch
 import torch.nn.functional as F
 
-from autograder import expect, seeds
+from autograder.judge import expect, seeds
 
 
 def rng() -> random.Random:
-    """A stream of the running case, drawn from the notebook's recorded seed (``autograder.seeds``)."""
+    """A stream of the running case, drawn from the notebook's recorded seed (``autograder.judge.seeds``)."""
     return seeds.rng()
 
 

@@ -7,12 +7,13 @@ reference computed here, on inputs drawn at grade time.
 import pytest
 import torch
 
-from autograder import expect, sandbox
 from autograder.cases.common import check_grads, rng
 from autograder.cases.common import ref_conv as ref_corr2d
-from autograder.expect import fail
-from autograder.items import Assignment
-from autograder.rules import ItemRule
+from autograder.grading.declarations import Assignment
+from autograder.grading.rules import ItemRule
+from autograder.judge import expect
+from autograder.judge.expect import fail
+from autograder.sandbox import process as sandbox
 
 ASSIGNMENT = Assignment(
     "01_corr2d", ["corr2d", "Conv2D", "learn_kernel", "conv2d_strict", "receptive_field"],

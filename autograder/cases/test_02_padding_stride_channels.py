@@ -3,11 +3,11 @@
 import torch
 import torch.nn.functional as F
 
-from autograder import expect
 from autograder.cases.common import check_grads, conv_settings, pair, ref_conv, ref_output_shape, rng
-from autograder.expect import fail
-from autograder.items import Assignment
-from autograder.rules import ItemRule
+from autograder.grading.declarations import Assignment
+from autograder.grading.rules import ItemRule
+from autograder.judge import expect
+from autograder.judge.expect import fail
 
 ASSIGNMENT = Assignment(
     "02_padding_stride_channels",

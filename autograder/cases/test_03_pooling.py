@@ -3,9 +3,9 @@
 import torch
 import torch.nn.functional as F
 
-from autograder import expect
 from autograder.cases.common import check_grads, pair, rng
-from autograder.items import Assignment
+from autograder.grading.declarations import Assignment
+from autograder.judge import expect
 
 ASSIGNMENT = Assignment("03_pooling", ["pool2d", "pool2d_multi"])
 item = ASSIGNMENT.item

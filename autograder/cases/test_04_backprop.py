@@ -4,7 +4,7 @@ Gradients are compared with torch autograd through ``torch.nn.functional`` in
 float64, on random upstream gradients (never all ones). Each forward is graded
 on its output alone; each backward with the student's own forward (the cache
 format is theirs). Speed checks time the fast convolution against the
-vectorised reference below, as a ratio (``autograder.speed``), and run only on
+vectorised reference below, as a ratio (``autograder.judge.speed``), and run only on
 a result that is right.
 """
 
@@ -12,10 +12,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder import expect, speed
 from autograder.cases.common import pair, rng
-from autograder.expect import fail
-from autograder.items import Assignment
+from autograder.grading.declarations import Assignment
+from autograder.judge import expect, speed
+from autograder.judge.expect import fail
 
 ASSIGNMENT = Assignment(
     "04_backprop",

@@ -23,11 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder import expect, sandbox, speed
 from autograder.cases.common import rng
-from autograder.expect import fail
-from autograder.items import Assignment
-from autograder.rules import ItemRule
+from autograder.grading.declarations import Assignment
+from autograder.grading.rules import ItemRule
+from autograder.judge import expect, speed
+from autograder.judge.expect import fail
+from autograder.sandbox import process as sandbox
 
 LAYERS_AND_AUTOGRAD = ItemRule(allow=frozenset({"convolution", "pooling", "autograd"}))
 ITEMS = ["lenet", "layer_shapes", "count_parameters", "evaluate_accuracy", "train", "feature_maps"]

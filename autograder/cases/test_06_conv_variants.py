@@ -13,11 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder import expect
 from autograder.cases.common import check_grads, pair, rng
-from autograder.expect import fail
-from autograder.items import Assignment
-from autograder.values import describe, describe_call
+from autograder.grading.declarations import Assignment
+from autograder.judge import expect
+from autograder.judge.expect import fail
+from autograder.sandbox.values import describe, describe_call
 
 ASSIGNMENT = Assignment(
     "06_conv_variants",

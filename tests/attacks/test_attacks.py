@@ -29,7 +29,7 @@ import nbformat
 import pytest
 
 from autograder import cli
-from autograder.confine import isolation
+from autograder.sandbox.confine import isolation
 from tests.conftest import ASSIGNMENTS, ROOT, build_submission
 
 HERE = Path(__file__).resolve().parent

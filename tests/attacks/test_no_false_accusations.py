@@ -31,8 +31,8 @@ import pytest
 import torch
 
 from autograder.notebook import Cell
-from autograder.sandbox import Limits
-from autograder.student import Student, StudentError
+from autograder.sandbox.process import Limits
+from autograder.student.sandboxed import Student, StudentError
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, build_submission, solution_code
 
 MODES = ("shape", "dtype", "raise")
@@ -101,7 +101,7 @@ def _mangle(function):
 
 
 '''
-# What the grader writes when a route breaks the from-scratch rule (autograder/grade.py's score).
+# What the grader writes when a route breaks the from-scratch rule (autograder/grading/pipeline.py's score).
 ACCUSATIONS = re.compile(r"from-scratch rule|grader tampering|This item scores 0: it used|"
                          r"the instructor's grading scores it 0|The whole notebook scores 0")
 
@@ -164,7 +164,7 @@ def test_the_mangler_takes_no_watched_route_itself():
 @pytest.fixture(scope="module")
 def gradebook(tmp_path_factory) -> Path:
     """Eighteen students, one per (mode, assignment), graded two at a time as ``grade-all --jobs 2`` does."""
-    from autograder.grade_all import grade_class
+    from autograder.verbs.grade_all import grade_class
 
     root = tmp_path_factory.mktemp("mangled")
     for mode in MODES:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.confine import isolation
 from autograder.notebook import Cell
-from autograder.sandbox import Limits
-from autograder.student import Student
+from autograder.sandbox.confine import isolation
+from autograder.sandbox.process import Limits
+from autograder.student.sandboxed import Student
 from tests.conftest import ASSIGNMENTS, build_submission, solution_code
 
 pytestmark = [pytest.mark.slow,

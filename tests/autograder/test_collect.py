@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from autograder import cli
-from autograder.collect import CollectError, collect, parse_deadline
+from autograder.verbs.collect import CollectError, collect, parse_deadline
 from tests.conftest import ASSIGNMENTS, COMMIT_DATE, ROOT, build_submission, student_repo
 
 DEADLINE = "2026-12-15T23:59:00+01:00"
@@ -86,7 +86,7 @@ def test_a_roster_row_without_a_repository_is_a_usage_error(tmp_path):
 
 @pytest.mark.slow
 def test_collected_students_are_graded_and_the_missing_ones_have_rows(classroom):
-    from autograder.grade_all import grade_class
+    from autograder.verbs.grade_all import grade_class
 
     tmp, roster, base = classroom
     collect(roster, DEADLINE, tmp / "submitted", ["01_corr2d"], org="course-org", prefix="cnn", base=base)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from autograder import confine
+from autograder.sandbox import confine
 from tests.conftest import ROOT
 
 

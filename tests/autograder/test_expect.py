@@ -7,8 +7,8 @@ from collections import OrderedDict
 import pytest
 import torch
 
-from autograder import expect
-from autograder.records import CallRecord
+from autograder.judge import expect
+from autograder.model import CallRecord
 
 EXPECTED = torch.tensor([[1.5, -2.25], [3.125, 4.0]])
 
@@ -56,7 +56,7 @@ def test_unchanged_names_the_arguments_a_call_modified():
 
 
 def test_raises_wants_that_exception_and_no_other():
-    from autograder.student import StudentError
+    from autograder.student.sandboxed import StudentError
 
     def raising(kinds):
         def call():

@@ -11,9 +11,10 @@ import json
 
 import pytest
 
-from autograder import cli, hub
-from autograder.collect import read_record
-from autograder.fetch import fetch, organisation_repositories, roster_repositories
+from autograder import cli
+from autograder import github as hub
+from autograder.verbs.collect import read_record
+from autograder.verbs.fetch import fetch, organisation_repositories, roster_repositories
 from tests.conftest import ASSIGNMENT_IDS, build_submission, git
 from tests.fake_github import FakeGitHub, make_class
 

@@ -7,13 +7,13 @@ from collections import defaultdict
 
 import pytest
 
-from autograder import judge
-from autograder.grade import grade_notebook, score
-from autograder.items import Assignment
+from autograder.grading.declarations import Assignment
+from autograder.grading.pipeline import grade_notebook, score
+from autograder.grading.rules import ItemRule
+from autograder.judge import plugin as judge
+from autograder.model import CallRecord, LoadReport, Route
 from autograder.notebook import read_release
-from autograder.records import CallRecord, LoadReport, Route
-from autograder.report import results_json
-from autograder.rules import ItemRule
+from autograder.report.results import results_json
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
 
 
@@ -167,7 +167,7 @@ def graded_samples(tmp_path_factory):
     time (grade-all --jobs 2) but for the speed-checked ones: sample path -> its results.json entries."""
     from types import SimpleNamespace
 
-    from autograder.grade_all import grade_class
+    from autograder.verbs.grade_all import grade_class
 
     root = tmp_path_factory.mktemp("samples")
     students = {sample: f"{sample.parent.name}--{sample.stem}" for sample in SAMPLE_FILES

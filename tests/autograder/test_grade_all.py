@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from autograder import report
-from autograder.grade_all import StudentRow, grade_class
 from autograder.notebook import read_release
+from autograder.report import results as report
+from autograder.verbs.grade_all import StudentRow, grade_class
 from tests.conftest import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
 
 ASSIGNMENT = "01_corr2d"
@@ -147,7 +147,7 @@ def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending
 
     monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}")  # alembic
 
-    from autograder.grade_all import _fill, merge_manual
+    from autograder.verbs.grade_all import _fill, merge_manual
 
     release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     written = [cell.grade_id for cell in release.manual]
@@ -180,7 +180,7 @@ def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending
 # -- a class across runners: shards, and their merge ---------------------------------------------------
 
 def test_every_student_is_in_exactly_one_shard_which_does_not_move():
-    from autograder.grade_all import shard_of
+    from autograder.verbs.grade_all import shard_of
 
     students = [f"student{i:03d}" for i in range(300)]
     counts = [sum(1 for s in students if shard_of(s, 4) == index) for index in (1, 2, 3, 4)]
@@ -191,7 +191,7 @@ def test_every_student_is_in_exactly_one_shard_which_does_not_move():
 
 @pytest.mark.parametrize("text, message", [("0/3", "1 <= I <= N"), ("4/3", "1 <= I <= N"), ("two", "I/N")])
 def test_a_shard_is_i_of_n(text, message):
-    from autograder.grade_all import parse_shard
+    from autograder.verbs.grade_all import parse_shard
 
     assert parse_shard("2/5") == (2, 5)
     with pytest.raises(ValueError, match=message):
@@ -199,7 +199,7 @@ def test_a_shard_is_i_of_n(text, message):
 
 
 def test_merging_shards_joins_their_rows_and_refuses_a_student_twice(tmp_path):
-    from autograder.grade_all import merge
+    from autograder.verbs.grade_all import merge
 
     release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia", "=cmd"]), ("c", ["adam"])):
@@ -239,7 +239,8 @@ def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_pat
 
 def _faulty_zygotes(monkeypatch, tmp_path, faulty_pools: int):
     """Every zygote of the first ``faulty_pools`` pools of judges fails to fork a worker; later ones work."""
-    from autograder import grade_all, sandbox
+    from autograder.sandbox import process as sandbox
+    from autograder.verbs import grade_all
 
     starts = tmp_path / "judge-starts"
     start_judge, spawn = grade_all._start_judge, sandbox.Zygote.spawn
@@ -275,8 +276,8 @@ def test_a_student_whose_grading_met_a_grader_fault_is_graded_again_in_a_fresh_p
 
 @pytest.mark.slow
 def test_a_grading_the_grader_could_not_finish_is_never_a_final_score(tmp_path, monkeypatch):
-    from autograder.collect import Collected
-    from autograder.publish import verdict
+    from autograder.verbs.collect import Collected
+    from autograder.verbs.publish import verdict
 
     _faulty_zygotes(monkeypatch, tmp_path, faulty_pools=2)
     _submit(tmp_path / "submitted", "alice")

@@ -9,10 +9,13 @@ import nbformat
 import pytest
 import torch
 
-from autograder import handbook, items, rules, sandbox
+from autograder.grading import declarations as items
+from autograder.grading import rules
+from autograder.model import Route
 from autograder.notebook import Cell
-from autograder.records import Route
-from autograder.student import Student, StudentError
+from autograder.release import rules_cell as handbook
+from autograder.sandbox import process as sandbox
+from autograder.student.sandboxed import Student, StudentError
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
 
 HAS_SCIPY = importlib.util.find_spec("scipy") is not None
@@ -32,7 +35,7 @@ LAYERS_AND_AUTOGRAD = rules.ItemRule(allow=frozenset({"convolution", "pooling", 
 def test_every_notebook_carries_the_current_rules_cell(folder, assignment):
     notebook = nbformat.read(folder / assignment / f"{assignment}.ipynb", as_version=4)
     assert handbook.cell_text(notebook) == handbook.text(assignment), (
-        "the rules cell is stale: run `python -m autograder.handbook`, then nbgrader generate_assignment")
+        "the rules cell is stale: run `python -m autograder.release.rules_cell`, then nbgrader generate_assignment")
     assert notebook.cells[1].get("id") == handbook.CELL_ID, "the rules come right after the introduction"
 
 
@@ -105,7 +108,7 @@ def test_each_ban_the_text_names_scores_what_it_says(n):
         assert rules.violations(rules.ItemRule(), item) and rules.violations(LAYERS_AND_AUTOGRAD, item)
 
 
-# Each constant of autograder.rules: the penalty its entries score, or None where it holds no ban.
+# Each constant of autograder.grading.rules: the penalty its entries score, or None where it holds no ban.
 BAN_SETS = {
     "TAMPER_MODULES": "notebook", "TAMPER_ATTRIBUTES": "notebook", "TAMPER_ON": "notebook",
     "OS_PROCESS_PREFIXES": "notebook", "TAMPER_NAMES": "notebook", "GRAPH_NODE_CALL": "notebook",
@@ -133,13 +136,13 @@ def entries(constant: str) -> list[tuple[str, bool]]:
 
 def test_every_constant_of_the_rules_is_known_here():
     constants = {name for name in vars(rules) if name.isupper() and not name.startswith("_")}
-    assert constants == set(BAN_SETS), "a new constant in autograder.rules: say here whether it holds bans"
+    assert constants == set(BAN_SETS), "a new constant in autograder.grading.rules: say here whether it holds bans"
 
 
 @pytest.mark.parametrize("constant", [name for name, penalty in BAN_SETS.items() if penalty])
 def test_no_other_rule_exists_every_ban_of_the_grader_is_in_the_text(constant):
     """Each entry of each ban set is named in the text, among the bans of its penalty, and an example line
-    there is flagged for it: a ban added to autograder.rules without its words fails here."""
+    there is flagged for it: a ban added to autograder.grading.rules without its words fails here."""
     penalty = BAN_SETS[constant]
     named = handbook.ITEM_BANS if penalty == "item" else handbook.NOTEBOOK_BANS
     words = "\n".join(name for name, _ in named)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.inline import run_hidden
+from autograder.nbgrader.kernel import run_hidden
 from tests.autograder.test_judge import namespace
 
 
@@ -25,8 +25,8 @@ def test_an_item_without_cases_is_an_error():
 
 
 def test_nbgrader_autograde_draws_the_same_hidden_inputs_as_the_command_line(tmp_path, monkeypatch):
-    from autograder import seeds
-    from autograder.inline import inline_seed
+    from autograder.judge import seeds
+    from autograder.nbgrader.kernel import inline_seed
 
     folder = tmp_path / "autograded" / "alice" / "01_corr2d"      # where nbgrader autograde runs the notebook
     folder.mkdir(parents=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import judge
-from autograder.inline import LocalStudent
+from autograder.judge import plugin as judge
+from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import read_release
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, solution_code
 
@@ -67,7 +67,7 @@ def test_the_declaration_is_read_from_the_cases_file():
 ])
 def test_a_case_with_an_unknown_or_missing_item_stops_the_judge(tmp_path, monkeypatch, release_01, body, message):
     (tmp_path / "test_01_corr2d.py").write_text(
-        "from autograder.items import Assignment\n"
+        "from autograder.grading.declarations import Assignment\n"
         "ASSIGNMENT = Assignment('01_corr2d', ['corr2d'])\nitem = ASSIGNMENT.item\n" + body)
     monkeypatch.setattr(judge, "CASES", tmp_path)
     with pytest.raises(RuntimeError, match=message):
@@ -90,7 +90,7 @@ def hidden_inputs(release, seed: int) -> list:
 
 
 def test_a_regrade_meets_the_same_hidden_inputs_and_another_student_other_ones(release_01):
-    from autograder import seeds
+    from autograder.judge import seeds
 
     alice, bob = (seeds.for_notebook("01_corr2d.ipynb", "01_corr2d", [], student=name).value
                   for name in ("alice", "bob"))

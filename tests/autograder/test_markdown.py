@@ -13,11 +13,12 @@ import unicodedata
 import pytest
 from markdown_it import MarkdownIt
 
-from autograder import markdown, report
-from autograder.collect import Collected
-from autograder.grade import Entry, NotebookResult
-from autograder.grade_all import StudentRow
-from autograder.publish import comment
+from autograder.grading.pipeline import Entry, NotebookResult
+from autograder.report import markdown
+from autograder.report import results as report
+from autograder.verbs.collect import Collected
+from autograder.verbs.grade_all import StudentRow
+from autograder.verbs.publish import comment
 
 HOSTILE = "\n".join([
     "ValueError: no",

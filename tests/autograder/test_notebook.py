@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.grade import grade_notebook
+from autograder.grading.pipeline import grade_notebook
 from tests.conftest import ASSIGNMENTS, build_submission
 
 

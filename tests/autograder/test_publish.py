@@ -12,11 +12,13 @@ import unicodedata
 import pytest
 from markdown_it import MarkdownIt
 
-from autograder import cli, hub, report
-from autograder.collect import Collected, write_record
-from autograder.fetch import fetch, roster_repositories
-from autograder.grade import Entry, NotebookResult
-from autograder.publish import MAX_DESCRIPTION, comment, publish, verdict
+from autograder import cli
+from autograder import github as hub
+from autograder.grading.pipeline import Entry, NotebookResult
+from autograder.report import results as report
+from autograder.verbs.collect import Collected, write_record
+from autograder.verbs.fetch import fetch, roster_repositories
+from autograder.verbs.publish import MAX_DESCRIPTION, comment, publish, verdict
 from tests.fake_github import FakeGitHub, make_class
 
 TOKEN = "ghs_test0123456789abcdefABCDEF0123456789"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from autograder import report
-from autograder.grade import Entry, NotebookResult
+from autograder.grading.pipeline import Entry, NotebookResult
+from autograder.report import results as report
 
 WEAK = "WEAK: limits only, no namespaces on this machine"
 
@@ -62,7 +62,7 @@ def test_the_results_file_is_written_whole(tmp_path):
 
 
 def test_no_gradebook_cell_is_a_spreadsheet_formula(tmp_path, release_01):
-    from autograder.grade_all import StudentRow
+    from autograder.verbs.grade_all import StudentRow
 
     ids = ['=HYPERLINK("http://x","y")', "@SUM(1)", "-2+3", "+A1", "\tx", "'quoted", "plain"]
     rows = [StudentRow(student, {"01_corr2d/corr2d": 1.5}, flags=["=1+1", "late"]) for student in ids]
@@ -77,8 +77,8 @@ def test_no_gradebook_cell_is_a_spreadsheet_formula(tmp_path, release_01):
 
 
 def test_a_notebook_wide_entry_stays_under_its_assignment_in_feedback_and_status():
-    from autograder import publish
-    from autograder.records import entry_parts
+    from autograder.model import entry_parts
+    from autograder.verbs import publish
 
     assert entry_parts("04_backprop/conv_forward: random shapes") == ("04_backprop", "conv_forward")
     assert entry_parts("01_corr2d: grader tampering") == ("01_corr2d", "")

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.grading.rules import ItemRule, category, scan, violations
+from autograder.model import Route
 from autograder.notebook import Cell
-from autograder.records import Route
-from autograder.rules import ItemRule, category, scan, violations
-from autograder.sandbox import Limits
-from autograder.student import Student, StudentError
+from autograder.sandbox.process import Limits
+from autograder.student.sandboxed import Student, StudentError
 
 DEFAULT = ItemRule()
 LAYERS_AND_AUTOGRAD = ItemRule(allow=frozenset({"convolution", "pooling", "autograd"}))   # 05_lenet's rule
@@ -143,7 +143,7 @@ def test_names_computed_at_run_time_score_the_item_with_their_line(source, named
     ("import sys\nm = sys.modules", "sys.modules"), ("from sys import modules", "sys.modules"),
     ("from torch.utils._python_dispatch import _pop_mode", "import torch.utils._python_dispatch"),
     ("x = __builtins__", "__builtins__"), ("builtins = globals()['__builtins__']", "globals()['__builtins__']"),
-    ("import autograder.worker as w\nw.Worker.route = None", "import autograder.worker"),
+    ("import autograder.sandbox.worker as w\nw.Worker.route = None", "import autograder.sandbox.worker"),
     ("from autograder import worker", "import autograder"),
     ("frame = getattr(frame, 'f_back')", "frame.f_back"),
     ("import operator\nback = operator.attrgetter('f_back.f_locals')(frame)", ".f_back"),

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox
-from autograder.confine import isolation
 from autograder.notebook import Cell
-from autograder.sandbox import Limits
-from autograder.student import Student, StudentError
+from autograder.sandbox import process as sandbox
+from autograder.sandbox.confine import isolation
+from autograder.sandbox.process import Limits
+from autograder.student.sandboxed import Student, StudentError
 
 FAST = Limits(call_seconds=2, load_seconds=2, budget_seconds=20)
 PROBE = Cell("probe", "import os\ndef probe():\n    return os.getpid(), sorted(os.environ), os.getcwd()\n"

@@ -7,7 +7,7 @@ import random
 import pytest
 import torch
 
-from autograder import seeds
+from autograder.judge import seeds
 
 
 def test_the_seed_depends_on_assignment_student_and_course_secret(monkeypatch, tmp_path):
@@ -73,7 +73,7 @@ def test_a_seed_out_of_range_is_a_usage_error(text, tmp_path):
 
 @pytest.mark.slow
 def test_without_a_course_secret_grading_says_so(monkeypatch, tmp_path, release_01):
-    from autograder.grade import grade_notebook
+    from autograder.grading.pipeline import grade_notebook
 
     monkeypatch.setattr(seeds, "SECRET_FILE", tmp_path / "none")
     monkeypatch.delenv(seeds.SECRET_ENV, raising=False)

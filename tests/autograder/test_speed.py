@@ -13,13 +13,13 @@ import nbformat
 import pytest
 import torch
 
-from autograder import speed
 from autograder.cases.test_04_backprop import SPEED_GROWS as GROWS
 from autograder.cases.test_04_backprop import SPEED_LIMIT as LIMIT
 from autograder.cases.test_04_backprop import SPEED_SHAPES as SHAPES
+from autograder.judge import speed
+from autograder.model import CallRecord
 from autograder.notebook import Cell
-from autograder.records import CallRecord
-from autograder.student import Student
+from autograder.student.sandboxed import Student
 
 VARIANTS = '''
 import torch

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.inline import LocalStudent
+from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import Cell
-from autograder.sandbox import Limits
-from autograder.student import Student, StudentError
+from autograder.sandbox.process import Limits
+from autograder.student.sandboxed import Student, StudentError
 
 SOURCE = '''
 import torch

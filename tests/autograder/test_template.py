@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import template
-from autograder.items import PUBLIC_SHARE
+from autograder.grading.declarations import PUBLIC_SHARE
 from autograder.notebook import read_release
+from autograder.release import repository as template
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from autograder.model import Route
 from autograder.notebook import Cell
-from autograder.records import Route
-from autograder.sandbox import Limits
-from autograder.student import Student, StudentError
+from autograder.sandbox.process import Limits
+from autograder.student.sandboxed import Student, StudentError
 
 SOURCE = '''
 import importlib, torch

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from autograder import sandbox  # noqa: E402
+from autograder.sandbox import process as sandbox  # noqa: E402
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import seeds, template
+from autograder.judge import seeds
+from autograder.release import repository as template
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
 
 MIN_LENGTH = 13     # shorter lines ("return Y", "else:") are common to any code

@@ -2,7 +2,7 @@
 export work for every assignment, and the score nbgrader records is the autograder's, item by item.
 
 A temporary nbgrader course is made of this repository's solutions/ and nbgrader_config.py (whose
-autograde step scores each test cell as the autograder scores its item: autograder/nbgrader_parity.py).
+autograde step scores each test cell as the autograder scores its item: autograder/nbgrader/parity.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grade import grade_notebook, load_releases
-from autograder.records import entry_parts
+from autograder.grading.pipeline import grade_notebook, load_releases
+from autograder.model import entry_parts
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
 
 pytestmark = pytest.mark.slow
@@ -38,11 +38,11 @@ PATCH_THE_KERNEL = """
 _import = getattr(globals()["__builtins__"], "__import__")
 _points = {"corr2d": 4.0, "Conv2D": 2.0, "learn_kernel": 2.0, "conv2d_strict": 1.0, "receptive_field": 2.0}
 try:
-    _inline = _import("autograder.inline", fromlist=["grade_item"])
+    _inline = _import("autograder.nbgrader.kernel", fromlist=["grade_item"])
     _inline.grade_item = lambda item_id, namespace: _points[item_id.split("/")[1]]
     _inline.run_hidden = lambda item_id, namespace: None
-    print("secret:", _import("autograder.seeds", fromlist=["x"]).course_secret())
-    with open(_import("autograder.judge", fromlist=["x"]).cases_file("01_corr2d")) as _handle:
+    print("secret:", _import("autograder.judge.seeds", fromlist=["x"]).course_secret())
+    with open(_import("autograder.judge.plugin", fromlist=["x"]).cases_file("01_corr2d")) as _handle:
         print(_handle.read())
 except Exception as error:
     print("the kernel holds no grader:", type(error).__name__)

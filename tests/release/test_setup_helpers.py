@@ -1,4 +1,4 @@
-"""Does every notebook's setup cell hold the helpers exactly as ``autograder/setup_helpers.py`` writes them?"""
+"""Does every notebook's setup cell hold the helpers exactly as ``autograder/release/setup_helpers.py`` writes them?"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import inspect
 import nbformat
 import pytest
 
-from autograder import setup_helpers
+from autograder.release import setup_helpers
 from tests.conftest import ASSIGNMENTS
 
 ROOT = ASSIGNMENTS.parent
@@ -35,4 +35,4 @@ def test_the_setup_cell_holds_the_one_copy_of_the_helpers(path):
     missing = [name for name in setup_helpers.REQUIRED if name not in functions]
     assert not missing, f"{path}: the setup cell lacks {missing}"
     stale = [name for name in CANONICAL if name in functions and functions[name] != CANONICAL[name]]
-    assert not stale, f"{path}: {stale} differ from autograder/setup_helpers.py: copy them from there"
+    assert not stale, f"{path}: {stale} differ from autograder/release/setup_helpers.py: copy them from there"

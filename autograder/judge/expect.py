@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from autograder.values import a_or_an, describe
+from autograder.sandbox.values import a_or_an, describe
 
 
 class CaseFailure(AssertionError):
@@ -81,7 +81,7 @@ def unchanged(record, hint: str = "") -> None:
 
 def raises(call: str, student_call, error_type: str = "ValueError") -> None:
     """Fail unless the student's call raised ``error_type``."""
-    from autograder.student import StudentError
+    from autograder.student.sandboxed import StudentError
 
     try:
         result = student_call()

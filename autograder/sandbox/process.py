@@ -1,7 +1,7 @@
 """Start and police the worker process that runs student code.
 
 The worker gets its own session and process group, an empty environment, a
-fresh temporary working directory, the walls of ``autograder.confine`` and a
+fresh temporary working directory, the walls of ``autograder.sandbox.confine`` and a
 deadline on every request; a missed deadline, a malformed or forged
 reply, or a dead worker kills it with everything it started.
 
@@ -14,7 +14,7 @@ its time off the CPU was not spent queueing for one, and the judge's readings
 found none of its threads runnable), which is the student's
 doing, or starved by the machine's other work, which is the grader's: a
 :class:`GraderFault`, graded again, never charged. Requests and
-replies travel over two private pipes (``autograder.wire``), never over the
+replies travel over two private pipes (``autograder.sandbox.wire``), never over the
 worker's stdout, which goes to a capped log file.
 """
 
@@ -35,12 +35,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import confine, wire
+from autograder.sandbox import confine, wire
 
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 LOG_TAIL_BYTES = 2000
 EXIT_GRACE_SECONDS = 5.0
-# The deadlines students are told about, in CPU seconds (in every notebook's rules cell: autograder/handbook.py).
+# The deadlines students are told about, in CPU seconds (every notebook's rules cell:
+# autograder/release/rules_cell.py).
 CALL_SECONDS, LOAD_SECONDS, BUDGET_SECONDS, SPENT_CALL_SECONDS = 10.0, 30.0, 45.0, 2.0
 TRAINING_SECONDS = 60.0   # a call that trains (01's learn_kernel, 05's train): cases pass it as the call's timeout
 # The wall-clock cap of a request with a CPU deadline: this many times the deadline, plus WALL_SLACK seconds.
@@ -141,12 +142,12 @@ def _cuda_present() -> bool:
     return torch.cuda.is_available()
 
 
-_STARTER = ("import json, sys; sys.path.insert(0, sys.argv[1]); import autograder.zygote as zygote; "
+_STARTER = ("import json, sys; sys.path.insert(0, sys.argv[1]); import autograder.sandbox.zygote as zygote; "
             "zygote.main(json.loads(sys.argv[2]))")
 
 
 class Zygote:
-    """The process that forks workers (``autograder.zygote``), started once behind the walls."""
+    """The process that forks workers (``autograder.sandbox.zygote``), started once behind the walls."""
 
     def __init__(self) -> None:
         self.walls = confine.isolation()

@@ -1,6 +1,6 @@
 """The from-scratch rule: which routes each graded item may not take.
 
-Routes come from two places and meet here as :class:`~autograder.records.Route`
+Routes come from two places and meet here as :class:`~autograder.model.Route`
 records. The worker's monitor reports what ran during each call, whatever Python
 route reached it: an aten convolution, pooling, im2col or padding operator (a
 dispatch mode), numpy's and scipy's convolutions and autograd (tripwires). That
@@ -13,7 +13,7 @@ another of the student's functions that the item calls took it (Conv2D built
 on a corr2d that calls F.conv2d is not built from scratch either). Code that
 could switch the monitor off scores the whole notebook 0.
 
-``autograder.handbook`` writes every ban of this module into each notebook's
+``autograder.release.rules_cell`` writes every ban of this module into each notebook's
 rules cell, and ``tests/autograder/test_handbook.py`` fails on a ban the cell
 does not name.
 """
@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from autograder.records import Route
+from autograder.model import Route
 
 CATEGORIES = ("convolution", "pooling", "padding", "autograd", "indirection")
 FORBIDDEN_BY_DEFAULT = frozenset({"convolution", "pooling", "autograd", "indirection"})
@@ -33,7 +33,7 @@ FORBIDDEN_BY_DEFAULT = frozenset({"convolution", "pooling", "autograd", "indirec
 AUTOGRAD_ROUTES = {"torch.autograd.backward", "torch.autograd.grad", "Tensor.backward"}
 # Aten operators that implement convolution, pooling, im2col or padding. Whatever Python route reaches
 # them (aliases, getattr, importlib, torch.ops), they pass through the dispatcher, where the monitors of
-# the worker and of ``autograder.inline`` see them.
+# the worker and of ``autograder.nbgrader.kernel`` see them.
 WATCHED_OP = re.compile(r"conv|pool|im2col|col2im|pad")
 # numpy's convolutions, which the dispatcher does not see: (module, name, route). The tripwire of each replaces
 # it in every numpy module that holds it, so its aliases (np._core.multiarray.correlate, numpy.core.numeric.

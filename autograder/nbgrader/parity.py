@@ -6,12 +6,12 @@ that patches the kernel decides its own score. Here nothing that decides a score
 (``nbgrader_config.py`` sets these steps):
 
 - :class:`GradeInTheSandbox` (a sanitising step, after nbgrader restored the instructor's test cells)
-  grades the submitted notebook with ``autograder.grade.grade_notebook``, the pipeline of ``python -m
+  grades the submitted notebook with ``autograder.grading.pipeline.grade_notebook``, the pipeline of ``python -m
   autograder grade`` and ``grade-all`` (workers behind the walls, the hidden cases in this process,
   the student's seed), keeps each item's points in its test cell's metadata, and leaves in the cell
   only a comment: the kernel runs no check. A grading the grader could not finish records nothing.
 - :class:`WalledExecute` runs the notebook, for its outputs alone, in a kernel started behind the
-  walls of ``autograder.confine`` (a root of its own without the course, no network, a uid of its
+  walls of ``autograder.sandbox.confine`` (a root of its own without the course, no network, a uid of its
   own; it talks to nbgrader over Unix sockets in a private folder).
 - :class:`ShowSandboxedScores` (after execution) writes each test cell's output: the item's report and
   its points, which nbgrader records as partial credit. Whatever the kernel did, these outputs are ours.
@@ -33,9 +33,10 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import compute_checksum, is_grade, is_solution
 
-from autograder import confine, sandbox
-from autograder.markdown import fence
-from autograder.records import entry_parts
+from autograder.model import entry_parts
+from autograder.report.markdown import fence
+from autograder.sandbox import confine
+from autograder.sandbox import process as sandbox
 
 KEY = "autograder"     # the cell metadata that carries an item's points from sanitising to the autograde step
 REPORT_LINES = 12      # of each failed check's message
@@ -52,8 +53,8 @@ class GradeInTheSandbox(NbGraderPreprocessor):
     """Grade the submission as ``python -m autograder grade`` does; test cells keep only the points."""
 
     def preprocess(self, nb, resources):
-        from autograder.grade import grade_notebook, load_releases
-        from autograder.template import RELEASES
+        from autograder.grading.pipeline import grade_notebook, load_releases
+        from autograder.release.repository import RELEASES
 
         assignment = resources["nbgrader"]["assignment"]
         student = resources["nbgrader"]["student"]
@@ -119,7 +120,7 @@ KERNEL_ENVIRONMENT = ("CNN_COURSE_OFFLINE", "OMP_NUM_THREADS", "MKL_NUM_THREADS"
 
 
 class WalledKernelManager(AsyncKernelManager):
-    """A kernel that runs behind ``autograder.confine``'s walls and speaks over Unix sockets.
+    """A kernel that runs behind ``autograder.sandbox.confine``'s walls and speaks over Unix sockets.
 
     Its connection file and sockets live in a private folder, the only host folder it can write; its
     working directory is a private tmpfs holding copies of the notebook folder's files.
@@ -144,7 +145,7 @@ class WalledKernelManager(AsyncKernelManager):
                             "HOME": self._cwd, "TMPDIR": self._cwd, "MPLCONFIGDIR": self._cwd})
         spec = confine.walls(self._cwd, limits, base=self._base, writable=[self._private], copies=[self._cwd],
                              cwd=self._cwd, environment=environment)
-        return [sys.executable, "-I", "-m", "autograder.confine", json.dumps(spec), "--", *command]
+        return [sys.executable, "-I", "-m", "autograder.sandbox.confine", json.dumps(spec), "--", *command]
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)
@@ -178,7 +179,7 @@ class InertStudentText(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         import nbformat
 
-        from autograder.template import RELEASES
+        from autograder.release.repository import RELEASES
 
         name = resources["metadata"]["name"]
         release = RELEASES / name / f"{name}.ipynb"

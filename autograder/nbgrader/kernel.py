@@ -3,7 +3,7 @@
 The instructor's source notebooks end each test cell with::
 
     ### BEGIN HIDDEN TESTS
-    from autograder.inline import run_hidden
+    from autograder.nbgrader.kernel import run_hidden
     run_hidden("01_corr2d/corr2d", globals())
     ### END HIDDEN TESTS
 
@@ -14,7 +14,7 @@ helpers for describing calls, naming types and telling which arguments a call
 modified, and the same watch on the routes each call takes. Student code and
 checks share a process here, so this is for the instructor's own notebooks
 alone: ``nbgrader autograde`` never runs it (its test cells are scored by the
-sandboxed grader: ``autograder.nbgrader_parity``).
+sandboxed grader: ``autograder.nbgrader.parity``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder import judge, rules, seeds, values
+from autograder.grading import rules
+from autograder.judge import plugin as judge
+from autograder.judge import seeds
+from autograder.model import CallRecord, Route
 from autograder.notebook import Release
-from autograder.records import CallRecord, Route
-from autograder.student import StudentBase
+from autograder.sandbox import values
+from autograder.student.sandboxed import StudentBase
 
 
 class LocalStudent(StudentBase):
@@ -118,7 +121,7 @@ def watched(seen: set[str]):
     class Monitor(TorchDispatchMode):
         @classmethod
         def _should_skip_dynamo(cls) -> bool:
-            return False     # see autograder.worker: no torch._dynamo import for nothing
+            return False     # see autograder.sandbox.worker: no torch._dynamo import for nothing
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             name = str(func)

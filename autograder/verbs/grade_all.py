@@ -24,10 +24,11 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import report, sandbox
-from autograder.collect import read_record
-from autograder.grade import NotebookResult, UsageError, find_notebooks, grade_notebook, load_releases
+from autograder.grading.pipeline import NotebookResult, UsageError, find_notebooks, grade_notebook, load_releases
 from autograder.notebook import Release
+from autograder.report import results as report
+from autograder.sandbox import process as sandbox
+from autograder.verbs.collect import read_record
 
 
 @dataclass
@@ -291,7 +292,7 @@ def _warm_up() -> None:
     import pytest  # noqa: F401
     import torch  # noqa: F401
 
-    from autograder import judge  # noqa: F401
+    from autograder.judge import plugin  # noqa: F401
 
 
 def _bar(total: int, enabled: bool):

@@ -16,10 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import judge, rules, sandbox, seeds
-from autograder.items import PUBLIC_SHARE
+from autograder.grading import rules
+from autograder.grading.declarations import PUBLIC_SHARE
+from autograder.judge import plugin as judge
+from autograder.judge import seeds
+from autograder.model import Route
 from autograder.notebook import NotebookError, Release, Submission, read_release, read_submission
-from autograder.records import Route
+from autograder.sandbox import process as sandbox
 
 
 @dataclass

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from autograder import hub
-from autograder.collect import Collected, CollectError, read_roster, workflow_flags, write_record
+from autograder import github as hub
+from autograder.verbs.collect import Collected, CollectError, read_roster, workflow_flags, write_record
 
 WORKFLOWS = ".github/workflows"
 NOT_STARTED = object()     # a student not read because an earlier one met the rate limit

@@ -37,7 +37,7 @@ def main(config: dict) -> None:
     import matplotlib
     import torch  # noqa: F401 - imported once, here, for every worker
 
-    from autograder import worker  # noqa: F401
+    from autograder.sandbox import worker  # noqa: F401
 
     # The notebooks' setup cells plot: every worker gets pyplot already imported.
     matplotlib.use("Agg")
@@ -68,7 +68,7 @@ def main(config: dict) -> None:
 
 def _child(request: dict, fds: list[int], namespaces: bool) -> None:
     """In the forked child: new namespaces, then the worker as their first process; report its end."""
-    from autograder import wire, worker
+    from autograder.sandbox import wire, worker
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()

@@ -2,12 +2,12 @@
 
 One source: the text below is filled in from the numbers the grader enforces
 (the public share, the deadlines) and from each assignment's declared rule
-exceptions, so it cannot drift from them. ``python -m autograder.handbook``
+exceptions, so it cannot drift from them. ``python -m autograder.release.rules_cell``
 writes the cell into every source notebook under ``solutions/``; nbgrader then
 carries it into the release. ``tests/release`` checks that each release holds
 the current text, and ``tests/autograder/test_handbook.py`` that the routes the
 text forbids and allows are the ones the grader's rule forbids and allows, that
-each ban it names scores what it says, and that ``autograder.rules`` holds no
+each ban it names scores what it says, and that ``autograder.grading.rules`` holds no
 ban the text does not name.
 """
 
@@ -18,7 +18,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import items, rules, sandbox
+from autograder.grading import declarations as items
+from autograder.grading import rules
+from autograder.sandbox import process as sandbox
 
 CELL_ID = "rules-and-scoring"
 
@@ -136,7 +138,8 @@ NOTEBOOK_BANS = [
      ["torch.autograd.Variable._execution_engine.run_backward((y,), (g,), False, False, (), True)",
       "torch.autograd.graph._engine_run_backward(y, g)", "engine.run_backward", "y.grad_fn.next_functions",
       "y.grad_fn(g)"]),
-    ("the autograder's own modules (`autograder`)", ["import autograder.worker", "from autograder import worker"]),
+    ("the autograder's own modules (`autograder`)", ["import autograder.sandbox.worker",
+                                                    "from autograder import sandbox"]),
 ]
 # (what the text names, the route the worker reports when it runs): autograd is seen at run time.
 AUTOGRAD = [("`.backward()`", "Tensor.backward"), ("`torch.autograd`", "torch.autograd.grad")]
@@ -203,7 +206,7 @@ def _names(pairs: list[tuple[str, object]], last: str = "and") -> str:
 
 def exceptions(assignment: str) -> str:
     """This notebook's departures from the default rule, as its cases file declares them."""
-    from autograder import judge
+    from autograder.judge import plugin as judge
 
     declared = judge.declaration(assignment)
     items = declared.items if declared else ()
@@ -266,4 +269,4 @@ def main(solutions: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "solutions"))
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "solutions"))

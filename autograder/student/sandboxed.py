@@ -2,7 +2,7 @@
 
 One protocol, :class:`StudentBase`, with two implementations: :class:`Student`
 runs the submission in a walled-off worker (``python -m autograder``), and
-``autograder.inline.LocalStudent`` calls a live notebook namespace (``nbgrader
+``autograder.nbgrader.kernel.LocalStudent`` calls a live notebook namespace (``nbgrader
 autograde``). Cases use either the same way::
 
     student.corr2d(X, K)                  # the value, or StudentError
@@ -19,10 +19,10 @@ import secrets
 import time
 from typing import Any
 
-from autograder import values, wire
+from autograder.model import CallRecord, LoadReport, Route
 from autograder.notebook import Cell
-from autograder.records import CallRecord, LoadReport, Route
-from autograder.sandbox import GraderFault, Limits, WorkerFault, WorkerProcess
+from autograder.sandbox import values, wire
+from autograder.sandbox.process import GraderFault, Limits, WorkerFault, WorkerProcess
 
 
 class StudentError(Exception):

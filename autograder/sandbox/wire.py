@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.values import a_or_an
+from autograder.sandbox.values import a_or_an
 
 MAX_MESSAGE_BYTES = 512 << 20
 MAX_HEADER_BYTES = 16 << 20

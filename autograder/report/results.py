@@ -7,9 +7,9 @@ import os
 import re
 from pathlib import Path
 
-from autograder.grade import NotebookResult
-from autograder.markdown import fence, inline
-from autograder.records import entry_parts
+from autograder.grading.pipeline import NotebookResult
+from autograder.model import entry_parts
+from autograder.report.markdown import fence, inline
 
 STATUS_MARK = {"passed": "ok", "failed": "FAIL"}
 # A spreadsheet runs a cell starting with one of these as a formula ("'" too, so that csv_text can undo csv_cell)

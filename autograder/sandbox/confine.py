@@ -39,7 +39,7 @@ import sysconfig
 import traceback
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent   # the autograder package
 NAMESPACES = ("--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc")
 # The zygote stays in the judge's PID namespace (so the judge can find and kill each worker);
 # every worker it forks gets PID, mount and network namespaces of its own.
@@ -339,7 +339,7 @@ def _copy_files(source: str, target: str, most: int) -> None:
 # -- a program behind the walls (the kernel of nbgrader autograde) -----------------------------------
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m autograder.confine SPEC -- PROGRAM ARGS...``: run a program behind the walls of ``SPEC``.
+    """``python -m autograder.sandbox.confine SPEC -- PROGRAM ARGS...``: run a program behind the walls of ``SPEC``.
 
     The process enters new mount, PID and network namespaces (and a user namespace when not root), forks
     the program's process as the first of its PID namespace, raises the walls there and executes the
@@ -374,7 +374,7 @@ def main(argv: list[str] | None = None) -> None:
         os.execve(program[0], program, spec["environment"])
     except BaseException as error:  # noqa: BLE001 - say why on stderr, which the caller reads
         traceback.print_exc()
-        print(f"autograder.confine: could not start {program[:1]} behind the walls: {error!r}", file=sys.stderr)
+        print(f"autograder.sandbox.confine: could not start {program[:1]} behind the walls: {error!r}", file=sys.stderr)
     os._exit(70)
 
 

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent     # the course repository: assignments/, student-template/
+ROOT = Path(__file__).resolve().parents[2]    # the course repository: assignments/, student-template/
 RELEASES = ROOT / "assignments"
 PACKAGING = ("pyproject.toml", "environment.yml")
 NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cases")

@@ -6,7 +6,7 @@ neither can the number of cores or ``grade-all --jobs``. The worker runs torch
 on ``sandbox.WORKER_THREADS`` (one) thread; the reference runs here, in the
 judge, on one thread too, for the length of the check. The student's CPU time
 is the worker's (and whatever it started), read by the judge from outside
-(``CallRecord.cpu_seconds``: :class:`autograder.sandbox.Meter`), never a clock
+(``CallRecord.cpu_seconds``: :class:`autograder.sandbox.process.Meter`), never a clock
 that student code can reach or replace. The wire's own cost for the same
 arguments and a reply of the same size (``Student.echo``, which runs no student
 code) is taken off, so it cannot decide a verdict; never more than half of the
@@ -42,7 +42,7 @@ from typing import Any
 
 import torch
 
-from autograder import expect
+from autograder.judge import expect
 
 FAR_OFF = 2    # a function this many times over the limit is not timed again
 WIRE_SHARE = 0.5   # the most of a student's measured time that is put down to the wire

@@ -24,7 +24,7 @@ class Route:
     cell: str                # grade_id of the cell whose code took it
     kind: str = "run"
     line: int | None = None
-    category: str = ""       # set by the scan; run-time routes are classified by autograder.rules
+    category: str = ""       # set by the scan; run-time routes are classified by autograder.grading.rules
 
     def __str__(self) -> str:
         if self.kind == "source":

@@ -23,10 +23,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import hub
-from autograder.collect import Collected, read_record
-from autograder.markdown import quiet
-from autograder.records import entry_parts
+from autograder import github as hub
+from autograder.model import entry_parts
+from autograder.report.markdown import quiet
+from autograder.verbs.collect import Collected, read_record
 
 MAX_DESCRIPTION = 140      # GitHub cuts a status description there
 MAX_COMMENT = 60_000       # GitHub refuses comments over 65,536 characters

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from autograder.rules import ItemRule
+from autograder.grading.rules import ItemRule
 
 PUBLIC_SHARE = 0.25
 

@@ -1,8 +1,8 @@
 """The only process that runs student code: it loads the notebook's cells and answers calls.
 
-Forked by ``autograder.zygote`` for the judge, in an empty environment and a
-temporary directory, behind the walls of ``autograder.confine``. It reads requests from
-one pipe and answers on another, over ``autograder.wire``; the student's stdout
+Forked by ``autograder.sandbox.zygote`` for the judge, in an empty environment and a
+temporary directory, behind the walls of ``autograder.sandbox.confine``. It reads requests from
+one pipe and answers on another, over ``autograder.sandbox.wire``; the student's stdout
 and stderr go to a capped file the judge never parses. Objects that are not
 data (a student's ``nn.Module``) stay here, named by a numeric handle.
 
@@ -31,9 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from autograder import confine, rules, seeds, values, wire
+from autograder.grading import rules
+from autograder.judge import seeds
+from autograder.sandbox import confine, values, wire
 
-WATCHED_OP = rules.WATCHED_OP   # autograder.rules decides which of them each graded item may use
+WATCHED_OP = rules.WATCHED_OP   # autograder.grading.rules decides which of them each graded item may use
 # The watchdog's clocks, bound before any student code runs: replacing time.monotonic later changes nothing here.
 _cpu, _monotonic = time.process_time, time.monotonic
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from autograder.template import ROOT
+from autograder.release.repository import ROOT
 
 GIT_TIMEOUT = 120    # seconds for one git command
 TEMPLATE = ROOT / "student-template"

@@ -12,7 +12,7 @@ import linecache
 
 import pytest
 
-from autograder.student import RemoteFunction
+from autograder.student.sandboxed import RemoteFunction
 
 PROBE_PREFIX = "probe_"
 

@@ -7,7 +7,7 @@ files and without auto-loaded plugins, on two kinds of case:
   with the student's names bound to remote proxies (see ``public_checks.py``);
 * the *hidden cases*: ``autograder/cases/test_<assignment>.py``, absent from the
   student template, which also declares the assignment's items and rule
-  exceptions (``autograder.items.Assignment``).
+  exceptions (``autograder.grading.declarations.Assignment``).
 
 Each case is tagged with its item (``@item("corr2d")``); its outcome is
 collected by the hooks below, and a case that reports nothing counts as failed.
@@ -28,18 +28,20 @@ from pathlib import Path
 
 import pytest
 
-from autograder import confine, seeds
-from autograder.expect import CaseFailure
-from autograder.items import Assignment
+from autograder.grading.declarations import Assignment
+from autograder.judge import seeds
+from autograder.judge.expect import CaseFailure
+from autograder.model import CallRecord, LoadReport
 from autograder.notebook import Cell, Release
-from autograder.records import CallRecord, LoadReport
-from autograder.sandbox import GraderFault, Limits
-from autograder.student import Student, StudentError
+from autograder.sandbox import confine
+from autograder.sandbox.process import GraderFault, Limits
+from autograder.student.sandboxed import Student, StudentError
 
-PACKAGE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent
+PACKAGE = HERE.parent
 CASES = PACKAGE / "cases"
-PUBLIC_CHECKS = PACKAGE / "public_checks.py"
-CONFIG = PACKAGE / "judge.ini"
+PUBLIC_CHECKS = HERE / "public_checks.py"
+CONFIG = HERE / "judge.ini"
 
 
 @dataclass
@@ -86,7 +88,7 @@ def judge(release: Release, cells: list[Cell], hidden: bool = True, limits: Limi
           seed: int = seeds.DEFAULT) -> Judgement:
     """Run ``cells`` in a worker and judge them with the public checks and (``hidden``) the hidden cases.
 
-    ``seed`` (see ``autograder.seeds``) fixes the hidden cases' inputs and the worker's generators.
+    ``seed`` (see ``autograder.judge.seeds``) fixes the hidden cases' inputs and the worker's generators.
     """
     with Student(cells, limits, seed=seed) as student:
         cases = run_cases(release, student, hidden=hidden, seed=seed)

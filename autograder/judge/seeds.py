@@ -17,7 +17,7 @@ case's name: ``torch.manual_seed`` is set before each case runs and
 ``cases.common.rng()`` hands out ``random.Random`` streams, so one case's
 inputs do not depend on which other cases ran or how far they got. The worker
 is seeded from the notebook's seed as well (``random``, ``numpy``, ``torch``).
-Under ``nbgrader autograde`` (``autograder.inline``) the student comes from the
+Under ``nbgrader autograde`` (``autograder.nbgrader.kernel``) the student comes from the
 ``autograded/<id>/`` folder the notebook runs in, and ``$AUTOGRADER_SEED``
 replays a recorded seed.
 """
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SECRET_ENV = "AUTOGRADER_COURSE_SECRET"
-SECRET_FILE = Path(__file__).resolve().parent / "cases" / "course_secret"
+SECRET_FILE = Path(__file__).resolve().parents[1] / "cases" / "course_secret"
 SEED_BITS = 53
 NBGRADER_FOLDERS = ("submitted", "autograded", "feedback")
 DEFAULT = 0    # cases run outside a grading (the project's own tests) draw from this seed

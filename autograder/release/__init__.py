@@ -1,0 +1,1 @@
+"""What students get: the release repository, and the cells written into every notebook."""

@@ -1,0 +1,1 @@
+"""Results for people and machines: results.json, the terminal table, feedback pages."""

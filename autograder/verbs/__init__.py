@@ -1,0 +1,1 @@
+"""The instructor's verbs of the command line, one module each."""
