@@ -15,11 +15,9 @@ error, 1 for an internal error. A valid results file is written in every case.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import os
 import sys
-import time
-import traceback
 from pathlib import Path
 
 # nbformat imports jsonschema, which builds an IRI grammar (rfc3987_syntax) at
@@ -28,9 +26,12 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from autograder.release.repository import RELEASES  # noqa: E402 - light: the standard library
-from autograder.sandbox import process as sandbox  # noqa: E402 - light: numpy and the standard library
 
 DEFAULT_RELEASE = RELEASES
+# verb -> (module of autograder.verbs, its function): this file only parses and dispatches.
+VERBS = {"grade": ("grade", "run"), "grade-all": ("grade_all", "run"), "merge": ("grade_all", "run_merge"),
+         "release": ("release", "run"), "collect": ("collect", "run"), "fetch": ("fetch", "run"),
+         "publish": ("publish", "run")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,124 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def fetch(args: argparse.Namespace) -> int:
-    from autograder import github as hub
-    from autograder.verbs.collect import CollectError
-    from autograder.verbs.fetch import fetch as fetch_new
-    from autograder.verbs.fetch import organisation_repositories, roster_repositories
-
-    if args.whole_org and not (args.org and args.prefix):
-        print("usage: --all needs --org and --prefix", file=sys.stderr)
-        return 2
-    if args.into.exists() and any(args.into.iterdir()):
-        print(f"usage: {args.into} is not empty: fetch into a new folder", file=sys.stderr)
-        return 2
-    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
-    try:
-        github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
-        students = (roster_repositories(args.roster, args.org, args.prefix) if args.roster
-                    else organisation_repositories(github, args.org, args.prefix))
-        if not students:
-            print(f"warning: no repository of {args.org} is named {args.prefix}-<username>")
-        found = fetch_new(github, students, assignments, args.into, regrade=args.regrade)
-    except CollectError as error:
-        print(f"usage: {error}", file=sys.stderr)
-        return 2
-    except hub.HubError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except Exception as error:  # noqa: BLE001 - listing the organisation failed
-        if not hub.transient(error):
-            print(f"error: GitHub: {hub.describe(error)}", file=sys.stderr)
-            return 1
-        print(f"warning: GitHub: {hub.describe(error)}; nothing fetched, the next run tries again")
-        _outputs(count=0, shards="[]")
-        return 0
-    for entry in found.new:
-        notebooks = ", ".join(entry.notebooks) or "no notebook"
-        print(f"{entry.student:<20} {entry.commit[:10]} {notebooks}" + (f"  [{'; '.join(entry.flags)}]"
-                                                                        if entry.flags else ""))
-    for problem in found.problems:
-        print(f"::warning title=fetch::{problem}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {problem}")
-    runners = found.runners(args.per_runner, args.max_runners)
-    print(f"fetched {len(found.new)} new commit(s) into {args.into}/; {len(found.graded)} already graded; "
-          f"{len(found.later)} left for the next run; {runners} grading runner(s)")
-    _outputs(count=len(found.new), shards=json.dumps(list(range(1, runners + 1)) if found.new else []),
-             runners=runners, assignments=" ".join(assignments))
-    return 0
-
-
-def publish(args: argparse.Namespace) -> int:
-    from autograder import github as hub
-    from autograder.verbs.publish import publish as post_results
-
-    try:
-        github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
-        done = post_results(github, args.submitted, args.gradebook)
-    except hub.HubError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for problem in done.problems:
-        print(f"::warning title=publish::{problem}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {problem}")
-    print(f"posted {len(done.posted)} grade(s); {len(done.later)} left for the next run")
-    return 0
-
-
-def _outputs(**values) -> None:
-    """Step outputs in GitHub Actions (``$GITHUB_OUTPUT``); nothing elsewhere."""
-    path = os.environ.get("GITHUB_OUTPUT")
-    if path:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.writelines(f"{key}={value}\n" for key, value in values.items())
-
-
-def collect(args: argparse.Namespace) -> int:
-    from autograder.verbs.collect import CollectError
-    from autograder.verbs.collect import collect as collect_class
-
-    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
-    try:
-        found = collect_class(args.roster, args.deadline, args.into, assignments, args.org, args.prefix, args.base)
-    except CollectError as error:
-        print(f"usage: {error}", file=sys.stderr)
-        return 2
-    for entry in found:
-        status = f"{entry.commit[:10]} ({entry.date})" if entry.commit else "nothing collected"
-        print(f"{entry.student:<20} {status}" + (f"  [{'; '.join(entry.flags)}]" if entry.flags else ""))
-    print(f"collected {sum(1 for e in found if e.notebooks)} of {len(found)} students into {args.into}/ "
-          f"(record: {args.into / 'collected.csv'})")
-    return 0
-
-
-def release(args: argparse.Namespace) -> int:
-    from autograder.release import repository as template
-
-    if args.out.exists():
-        print(f"usage: {args.out} exists already: name a new folder", file=sys.stderr)
-        return 2
-    try:
-        built = template.build(args.out, args.assignments)
-    except ValueError as error:
-        print(f"usage: {error}", file=sys.stderr)
-        return 2
-    notebooks = sorted(path.parent.name for path in built.glob("assignments/*/*.ipynb"))
-    print(f"built the student repository in {built}: {', '.join(notebooks)}; no hidden case, no course secret")
-    print("next: git init there, push it, and make it the template repository of the classroom assignment")
-    return 0
-
-
-def merge(args: argparse.Namespace) -> int:
-    from autograder.verbs.grade_all import merge as merge_shards
-
-    try:
-        students = merge_shards(args.out, args.shards)
-    except (OSError, ValueError) as error:
-        print(f"usage: {error}", file=sys.stderr)
-        return 2
-    print(f"merged {len(args.shards)} shards: {len(students)} students in {args.out / 'gradebook.csv'}")
-    return 0
-
-
 def _shard(text: str) -> tuple[int, int]:
     from autograder.verbs.grade_all import parse_shard
 
@@ -255,78 +138,12 @@ def _seed(text: str) -> int:
     return int(text)
 
 
-def grade(args: argparse.Namespace) -> int:
-    # The zygote (which forks the workers) imports torch while this process imports torch, nbformat and pytest.
-    sandbox.prestart()
-    from autograder.grading.pipeline import UsageError, find_notebooks, grade_notebook, load_releases
-    from autograder.report import results as report
-
-    results, problems = [], []
-    status = 0
-    try:
-        releases = load_releases(args.release)
-        targets = []
-        for path in args.paths or [args.release]:
-            try:
-                targets.extend(find_notebooks(path, releases))
-            except UsageError as error:
-                problems.append(f"usage: {error}")
-                status = 2
-        for notebook, assignment in targets:
-            results.append(grade_notebook(notebook, releases[assignment], hidden=not args.public_only,
-                                          seed=args.seed, student=args.student))
-            print(f"graded {notebook} in {results[-1].seconds:.1f} s", file=sys.stderr)
-            if results[-1].internal_error:
-                status = 1
-    except UsageError as error:
-        problems.append(f"usage: {error}")
-        status = 2
-    except Exception:  # noqa: BLE001 - the grader never dies without a results file
-        problems.append("internal error of the autograder:\n" + traceback.format_exc())
-        status = 1
-    sandbox.reap()   # every process of every worker is gone before the results are out
-    data = report.results_json(results, problems, internal_error=status == 1)
-    report.write_json(data, args.json)
-    print(report.table(data))
-    print(f"\nresults written to {args.json}")
-    report.github(data)
-    return status
-
-
-def grade_all(args: argparse.Namespace) -> int:
-    from autograder.grading.pipeline import UsageError
-    from autograder.verbs.grade_all import grade_class
-
-    if not args.submitted.is_dir():
-        print(f"usage: {args.submitted}: no such folder (expected nbgrader's submitted/<student>/<assignment>/)",
-              file=sys.stderr)
-        return 2
-    database = args.nbgrader_db
-    if database is None and (args.submitted.resolve().parent / "gradebook.db").is_file():
-        database = f"sqlite:///{args.submitted.resolve().parent / 'gradebook.db'}"
-    started = time.monotonic()
-    try:
-        rows = grade_class(args.submitted, args.release, args.out, jobs=args.jobs, hidden=not args.public_only,
-                           assignments=args.assignments, nbgrader_db=database, shard=args.shard)
-    except UsageError as error:
-        print(f"usage: {error}", file=sys.stderr)
-        return 2
-    seconds = time.monotonic() - started
-    from autograder.report import results as report
-
-    report.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
-    flagged = sum(1 for row in rows if row.flags)
-    print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
-    print(f"gradebook: {args.out / 'gradebook.csv'}; per student: {args.out}/<student>/results.json, feedback.md")
-    return 1 if any(row.internal_error for row in rows) else 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and 2
-    verbs = {"grade-all": grade_all, "collect": collect, "release": release, "merge": merge, "fetch": fetch,
-             "publish": publish}
-    return verbs.get(args.verb, grade)(args)
+    # Each verb's module is imported only when it runs: `grade` never pays for GitHub's client, nor `fetch` for torch.
+    module, function = VERBS[args.verb]
+    return getattr(importlib.import_module(f"autograder.verbs.{module}"), function)(args)

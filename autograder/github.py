@@ -117,3 +117,11 @@ def transient(error: Exception) -> bool:
     if isinstance(error, GithubException):
         return error.status >= 500
     return isinstance(error, (requests.RequestException, ConnectionError, TimeoutError))
+
+
+def step_outputs(**values) -> None:
+    """Step outputs in GitHub Actions (``$GITHUB_OUTPUT``); nothing elsewhere."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{key}={value}\n" for key, value in values.items())

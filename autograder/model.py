@@ -1,4 +1,4 @@
-"""Typed records that flow from the worker through the judge to grading.
+"""Typed records that flow from the worker through the judge and grading to the reports.
 
 Every call into student code comes back as one :class:`CallRecord`; every
 watched route (a forbidden operator seen at run time, or a name found by the
@@ -9,7 +9,10 @@ records, never strings that an earlier stage formatted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autograder.judge.seeds import Seed
 
 
 @dataclass(frozen=True, order=True)
@@ -66,9 +69,45 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)       # cells that hung or killed the worker
 
 
-def entry_parts(name: str) -> tuple[str, str]:
-    """(assignment, item) of a results.json test name: ``"04_backprop/conv_forward: title"`` gives
-    ("04_backprop", "conv_forward"); a notebook-wide entry (``"01_corr2d: grader tampering"``) gives item ""."""
-    head = name.split(":", 1)[0]
-    assignment, _, item = head.partition("/")
-    return assignment.strip(), item.strip()
+@dataclass
+class Entry:
+    """One line of results.json's tests[]: a check of ``item`` of ``assignment`` (item "": of the whole notebook)."""
+
+    assignment: str
+    item: str
+    title: str
+    score: float
+    max_score: float
+    output: str = ""
+    failed: bool = False     # a 0-point entry that still reports a failure (a rule broken)
+
+    @property
+    def name(self) -> str:
+        """``"01_corr2d/corr2d: random shapes"``, or ``"01_corr2d: grader tampering"`` for the whole notebook."""
+        return f"{self.assignment}/{self.item}: {self.title}" if self.item else f"{self.assignment}: {self.title}"
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.failed or self.score < self.max_score - 1e-9 else "passed"
+
+
+@dataclass
+class NotebookResult:
+    path: str
+    assignment: str
+    entries: list[Entry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    manual: list[dict] = field(default_factory=list)
+    hidden: bool = True
+    seconds: float = 0.0
+    isolation: str = ""
+    internal_error: str = ""
+    seed: Seed | None = None      # of the hidden inputs (None: no hidden case ran)
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.entries)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.entries)

@@ -20,46 +20,9 @@ from autograder.grading import rules
 from autograder.grading.declarations import PUBLIC_SHARE
 from autograder.judge import plugin as judge
 from autograder.judge import seeds
-from autograder.model import Route
+from autograder.model import Entry, NotebookResult, Route
 from autograder.notebook import NotebookError, Release, Submission, read_release, read_submission
 from autograder.sandbox import process as sandbox
-
-
-@dataclass
-class Entry:
-    """One line of results.json's tests[]."""
-
-    name: str
-    score: float
-    max_score: float
-    output: str = ""
-    failed: bool = False     # a 0-point entry that still reports a failure (a rule broken)
-
-    @property
-    def status(self) -> str:
-        return "failed" if self.failed or self.score < self.max_score - 1e-9 else "passed"
-
-
-@dataclass
-class NotebookResult:
-    path: str
-    assignment: str
-    entries: list[Entry] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    manual: list[dict] = field(default_factory=list)
-    hidden: bool = True
-    seconds: float = 0.0
-    isolation: str = ""
-    internal_error: str = ""
-    seed: seeds.Seed | None = None      # of the hidden inputs (None: no hidden case ran)
-
-    @property
-    def score(self) -> float:
-        return sum(e.score for e in self.entries)
-
-    @property
-    def max_score(self) -> float:
-        return sum(e.max_score for e in self.entries)
 
 
 class UsageError(Exception):
@@ -101,6 +64,44 @@ def find_notebooks(path: Path, releases: dict[str, Release]) -> list[tuple[Path,
     if not found:
         raise UsageError(f"{path}: holds no assignment folder ({', '.join(releases)})")
     return found
+
+
+# -- the one pipeline: grade, grade-all and nbgrader's autograde all come here ------------------
+
+@dataclass
+class Run:
+    """What grading some paths gave: a result per notebook, and the paths that named nothing gradable."""
+
+    results: list[NotebookResult] = field(default_factory=list)
+    unusable: list[str] = field(default_factory=list)
+
+    @property
+    def internal_error(self) -> bool:
+        return any(result.internal_error for result in self.results)
+
+
+def grade_paths(paths: list[Path], releases: dict[str, Release], hidden: bool = True, seed: int | None = None,
+                student: str | None = None, progress: Callable[[NotebookResult], None] | None = None) -> Run:
+    """Grade every notebook that ``paths`` name (files, assignment folders, submission folders).
+
+    Every process of every worker is gone when it returns, so nothing a notebook started outlives its report.
+    """
+    run = Run()
+    targets = []
+    for path in paths:
+        try:
+            targets.extend(find_notebooks(path, releases))
+        except (UsageError, OSError) as error:
+            run.unusable.append(str(error))
+    try:
+        for notebook, assignment in targets:
+            run.results.append(grade_notebook(notebook, releases[assignment], hidden=hidden, seed=seed,
+                                              student=student))
+            if progress:
+                progress(run.results[-1])
+    finally:
+        sandbox.reap()
+    return run
 
 
 # -- grading one notebook ------------------------------------------------------
@@ -200,7 +201,7 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
                 worth = points * group_share * case.weight / total_weight
                 extra = [] if case.passed else [hint(case.output), "" if case.public else replay]
                 output = "\n".join([case.output, *filter(None, extra)])
-                entry = Entry(f"{item_id}: {case.title}", worth if case.passed else 0.0, worth, output)
+                entry = Entry(release.assignment, item, case.title, worth if case.passed else 0.0, worth, output)
                 if case.public and case.passed and not earned_hidden:
                     entry.score = 0.0
                     entry.output = ("the public checks pass, but no hidden check does: public points count "
@@ -221,7 +222,7 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
                 entry.output = (entry.output + "\n" if entry.output else "") + \
                     f"scored 0: {item_id} breaks the from-scratch rule (see that entry)"
             item_entries.append(Entry(
-                f"{item_id}: from-scratch rule", 0.0, 0.0,
+                release.assignment, item, "from-scratch rule", 0.0, 0.0,
                 "This item scores 0: it used " + ", ".join(map(str, broken)) +
                 ". Build it from indexing, slicing, sums, einsum or matmul instead.", failed=True))
         entries.extend(item_entries)
@@ -229,7 +230,7 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
         for entry in entries:
             entry.score = 0.0
         entries.append(Entry(
-            f"{release.assignment}: grader tampering", 0.0, 0.0,
+            release.assignment, "", "grader tampering", 0.0, 0.0,
             "The whole notebook scores 0: its solution cells reach into the grader's machinery (" +
             ", ".join(f"{route.what}, line {route.line} in the source of cell {route.cell}" for route in tampering)
             + "). No exercise of this course needs these; ask your instructor if you think this is a mistake.",
@@ -239,5 +240,5 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
 
 def _zero_entries(release: Release, reason: str, hidden: bool) -> list[Entry]:
     share = 1.0 if hidden else PUBLIC_SHARE
-    return [Entry(f"{release.assignment}/{item}: not graded", 0.0, points * share, reason)
+    return [Entry(release.assignment, item, "not graded", 0.0, points * share, reason)
             for item, points in release.item_points().items()]

@@ -33,7 +33,6 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import compute_checksum, is_grade, is_solution
 
-from autograder.model import entry_parts
 from autograder.report.markdown import fence
 from autograder.sandbox import confine
 from autograder.sandbox import process as sandbox
@@ -68,7 +67,7 @@ class GradeInTheSandbox(NbGraderPreprocessor):
         entries: dict[str, list] = {}
         everywhere = []     # notebook-wide entries (grader tampering): every item's report shows them
         for entry in result.entries:
-            item = entry_parts(entry.name)[1]
+            item = entry.item
             if item:
                 entries.setdefault(item, []).append(entry)
             else:

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 from autograder.grading.pipeline import NotebookResult
-from autograder.model import entry_parts
 from autograder.report.markdown import fence, inline
 
 STATUS_MARK = {"passed": "ok", "failed": "FAIL"}
@@ -32,6 +31,8 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
         for entry in result.entries:
             tests.append({
                 "name": entry.name,
+                # Gradescope's place for data of our own: which item the check is of ("" for the whole notebook).
+                "extra_data": {"assignment": entry.assignment, "item": entry.item},
                 "score": _round(entry.score),
                 "max_score": _round(entry.max_score),
                 "status": entry.status,
@@ -159,7 +160,7 @@ def feedback_markdown(student: str, data: dict) -> str:
              f"**Automatic points: {data['score']:g} / {data['max_score']:g}**", ""]
     by_assignment: dict[str, list[dict]] = {}
     for test in data["tests"]:
-        by_assignment.setdefault(entry_parts(test["name"])[0], []).append(test)
+        by_assignment.setdefault(test["extra_data"]["assignment"], []).append(test)
     for assignment, tests in by_assignment.items():
         earned = sum(test["score"] for test in tests)
         possible = sum(test["max_score"] for test in tests)
@@ -167,7 +168,7 @@ def feedback_markdown(student: str, data: dict) -> str:
                   "| check | points | |", "| --- | ---: | --- |"]
         for test in tests:
             name = inline(test["name"].split(": ", 1)[-1])
-            item = inline(entry_parts(test["name"])[1] or "the whole notebook")
+            item = inline(test["extra_data"]["item"] or "the whole notebook")
             mark = "passed" if test["status"] == "passed" else "**failed**"
             lines.append(f"| {item}: {name} | {test['score']:g} / {test['max_score']:g} | {mark} |")
         failed = [test for test in tests if test["status"] != "passed" and test["output"]]

@@ -19,11 +19,13 @@ API) are the stronger record where a late push matters.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import functools
 import hashlib
 import os
 import subprocess
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -193,3 +195,20 @@ def read_record(into: Path) -> list[Collected]:
         return [Collected(row["student"], row.get("repository", ""), row.get("commit", ""), row.get("commit_date", ""),
                           (row.get("notebooks") or "").split(), [f for f in (row.get("flags") or "").split("; ") if f])
                 for row in csv.DictReader(handle) if row.get("student")]
+
+
+# -- the verb ---------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace) -> int:
+    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    try:
+        found = collect(args.roster, args.deadline, args.into, assignments, args.org, args.prefix, args.base)
+    except CollectError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    for entry in found:
+        status = f"{entry.commit[:10]} ({entry.date})" if entry.commit else "nothing collected"
+        print(f"{entry.student:<20} {status}" + (f"  [{'; '.join(entry.flags)}]" if entry.flags else ""))
+    print(f"collected {sum(1 for e in found if e.notebooks)} of {len(found)} students into {args.into}/ "
+          f"(record: {args.into / 'collected.csv'})")
+    return 0

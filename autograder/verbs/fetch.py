@@ -18,9 +18,13 @@ with a message: those students keep no status, so the next run fetches them.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import concurrent.futures
+import json
 import math
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,3 +188,47 @@ def fetch(github, students: list[tuple[str, str]], assignments: list[str], into:
                              + (" ..." if len(done.later) > 5 else ""))
     write_record(into, record)
     return done
+
+
+# -- the verb ---------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace) -> int:
+    if args.whole_org and not (args.org and args.prefix):
+        print("usage: --all needs --org and --prefix", file=sys.stderr)
+        return 2
+    if args.into.exists() and any(args.into.iterdir()):
+        print(f"usage: {args.into} is not empty: fetch into a new folder", file=sys.stderr)
+        return 2
+    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    try:
+        github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
+        students = (roster_repositories(args.roster, args.org, args.prefix) if args.roster
+                    else organisation_repositories(github, args.org, args.prefix))
+        if not students:
+            print(f"warning: no repository of {args.org} is named {args.prefix}-<username>")
+        found = fetch(github, students, assignments, args.into, regrade=args.regrade)
+    except CollectError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    except hub.HubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # noqa: BLE001 - listing the organisation failed
+        if not hub.transient(error):
+            print(f"error: GitHub: {hub.describe(error)}", file=sys.stderr)
+            return 1
+        print(f"warning: GitHub: {hub.describe(error)}; nothing fetched, the next run tries again")
+        hub.step_outputs(count=0, shards="[]")
+        return 0
+    for entry in found.new:
+        notebooks = ", ".join(entry.notebooks) or "no notebook"
+        print(f"{entry.student:<20} {entry.commit[:10]} {notebooks}" + (f"  [{'; '.join(entry.flags)}]"
+                                                                        if entry.flags else ""))
+    for problem in found.problems:
+        print(f"::warning title=fetch::{problem}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {problem}")
+    runners = found.runners(args.per_runner, args.max_runners)
+    print(f"fetched {len(found.new)} new commit(s) into {args.into}/; {len(found.graded)} already graded; "
+          f"{len(found.later)} left for the next run; {runners} grading runner(s)")
+    hub.step_outputs(count=len(found.new), shards=json.dumps(list(range(1, runners + 1)) if found.new else []),
+             runners=runners, assignments=" ".join(assignments))
+    return 0

@@ -13,6 +13,7 @@ gets a results file that says so and a flagged row; the other students are not t
 
 from __future__ import annotations
 
+import argparse
 import concurrent.futures
 import csv
 import hashlib
@@ -20,11 +21,12 @@ import multiprocessing
 import os
 import shutil
 import sys
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading.pipeline import NotebookResult, UsageError, find_notebooks, grade_notebook, load_releases
+from autograder.grading.pipeline import NotebookResult, UsageError, grade_paths, load_releases
 from autograder.notebook import Release
 from autograder.report import results as report
 from autograder.sandbox import process as sandbox
@@ -116,18 +118,9 @@ def merge(out: Path, shards: list[Path]) -> list[str]:
 def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden: bool = True) -> StudentRow:
     """Grade every notebook of one student; write their results.json and feedback.md; return their row."""
     row = StudentRow(folder.name)
-    results: list[NotebookResult] = []
-    problems: list[str] = []
-    try:
-        targets = find_notebooks(folder, releases)
-    except Exception as error:  # noqa: BLE001 - an empty or odd folder: a flagged row, not a crash
-        targets = []
-        problems.append(str(error))
-    for notebook, assignment in targets:
-        results.append(grade_notebook(notebook, releases[assignment], hidden=hidden, student=folder.name))
-    sandbox.reap()
-    _fill(row, results, releases, problems)
-    _write(out / folder.name, report.results_json(results, problems))
+    run = grade_paths([folder], releases, hidden=hidden, student=folder.name)
+    _fill(row, run.results, releases, run.unusable)
+    _write(out / folder.name, report.results_json(run.results, run.unusable))
     return row
 
 
@@ -150,11 +143,11 @@ def _fill(row: StudentRow, results: list[NotebookResult], releases: dict[str, Re
             row.flags.append(f"{assignment}: no submission")
     for result in results:
         for entry in result.entries:
-            key = entry.name.split(":", 1)[0]
+            key = f"{entry.assignment}/{entry.item}"
             if key in row.scores:
                 row.scores[key] += entry.score
         row.flags.extend(f"{result.assignment}: {note.splitlines()[0]}" for note in result.notes)
-        if any(entry.name.endswith(": grader tampering") for entry in result.entries):
+        if any(not entry.item and entry.failed for entry in result.entries):     # a verdict on the whole notebook
             row.flags.append(f"{result.assignment}: grader tampering (the notebook scores 0)")
         if result.seed:
             row.seeds[result.assignment] = result.seed.value
@@ -300,3 +293,38 @@ def _bar(total: int, enabled: bool):
 
     return tqdm(total=total, desc="students", unit="student", file=sys.stderr,
                 disable=not enabled or not sys.stderr.isatty() and not os.environ.get("GITHUB_ACTIONS"))
+
+
+# -- the verb ---------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace) -> int:
+    if not args.submitted.is_dir():
+        print(f"usage: {args.submitted}: no such folder (expected nbgrader's submitted/<student>/<assignment>/)",
+              file=sys.stderr)
+        return 2
+    database = args.nbgrader_db
+    if database is None and (args.submitted.resolve().parent / "gradebook.db").is_file():
+        database = f"sqlite:///{args.submitted.resolve().parent / 'gradebook.db'}"
+    started = time.monotonic()
+    try:
+        rows = grade_class(args.submitted, args.release, args.out, jobs=args.jobs, hidden=not args.public_only,
+                           assignments=args.assignments, nbgrader_db=database, shard=args.shard)
+    except UsageError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    seconds = time.monotonic() - started
+    report.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
+    flagged = sum(1 for row in rows if row.flags)
+    print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
+    print(f"gradebook: {args.out / 'gradebook.csv'}; per student: {args.out}/<student>/results.json, feedback.md")
+    return 1 if any(row.internal_error for row in rows) else 0
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    try:
+        students = merge(args.out, args.shards)
+    except (OSError, ValueError) as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
+    print(f"merged {len(args.shards)} shards: {len(students)} students in {args.out / 'gradebook.csv'}")
+    return 0

@@ -18,13 +18,15 @@ there, with a message; a vanished repository is skipped.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import github as hub
-from autograder.model import entry_parts
 from autograder.report.markdown import quiet
 from autograder.verbs.collect import Collected, read_record
 
@@ -61,7 +63,7 @@ def verdict(entry: Collected, data: dict | None) -> tuple[str, str] | None:
 def _by_assignment(data: dict) -> list[tuple[str, tuple[float, float]]]:
     sums: dict[str, list[float]] = {}
     for test in data["tests"]:
-        pair = sums.setdefault(entry_parts(test["name"])[0], [0.0, 0.0])
+        pair = sums.setdefault(test["extra_data"]["assignment"], [0.0, 0.0])
         pair[0] += test["score"]
         pair[1] += test["max_score"]
     return [(name, (round(earned, 4), round(most, 4))) for name, (earned, most) in sums.items()]
@@ -132,3 +134,18 @@ def publish(github, submitted: Path, gradebook: Path) -> Published:
             raise
         done.posted.append(entry.student)
     return done
+
+
+# -- the verb ---------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
+        done = publish(github, args.submitted, args.gradebook)
+    except hub.HubError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    for problem in done.problems:
+        print(f"::warning title=publish::{problem}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {problem}")
+    print(f"posted {len(done.posted)} grade(s); {len(done.later)} left for the next run")
+    return 0

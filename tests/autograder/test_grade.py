@@ -18,10 +18,10 @@ from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, buil
 
 
 def item_scores(entries) -> dict[str, tuple[float, float]]:
-    """(score, max) per item, from results entries named '<assignment>/<item>: ...'."""
+    """(score, max) per item ("" for the whole notebook's entries)."""
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for entry in entries:
-        item = entry.name.split(":")[0].split("/")[-1]
+        item = entry.item
         totals[item][0] += entry.score
         totals[item][1] += entry.max_score
     return {item: (round(s, 6), round(m, 6)) for item, (s, m) in totals.items()}

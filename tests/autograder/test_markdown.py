@@ -56,8 +56,8 @@ def assert_inert(text: str) -> None:
 def hostile() -> dict:
     """results.json of a student whose exception message and notes are out to fake a grade."""
     result = NotebookResult("submitted/eve/01_corr2d/01_corr2d.ipynb", "01_corr2d", notes=[HOSTILE],
-                            entries=[Entry("01_corr2d/corr2d: public checks", 1.0, 1.0),
-                                     Entry("01_corr2d/corr2d: hidden cases", 0.0, 3.0, HOSTILE)])
+                            entries=[Entry("01_corr2d", "corr2d", "public checks", 1.0, 1.0),
+                                     Entry("01_corr2d", "corr2d", "hidden cases", 0.0, 3.0, HOSTILE)])
     return report.results_json([result])
 
 

@@ -29,10 +29,17 @@ def no_pacing(monkeypatch):
     monkeypatch.setenv("AUTOGRADER_API_PACE", "0")
 
 
+def _id(name: str) -> tuple[str, str, str]:
+    """("01_corr2d", "corr2d", "hidden") from "01_corr2d/corr2d: hidden"."""
+    head, _, title = name.partition(": ")
+    assignment, _, item = head.partition("/")
+    return assignment, item, title
+
+
 def graded(gradebook, student, entries, internal_error=""):
     """results.json and feedback.md of one student, as grade-all writes them."""
     result = NotebookResult(f"submitted/{student}/01_corr2d/01_corr2d.ipynb", "01_corr2d",
-                            entries=[Entry(name, score, most, output) for name, score, most, output in entries],
+                            entries=[Entry(*_id(name), score, most, output) for name, score, most, output in entries],
                             internal_error=internal_error)
     data = report.results_json([result])
     report.write_json(data, gradebook / student / "results.json")
@@ -143,14 +150,17 @@ def test_a_refused_token_is_an_error_of_the_command(fetched, monkeypatch, capsys
 def test_descriptions_fit_and_long_comments_are_cut():
     entry = Collected("dave", "o/r", "0123456789abcdef", "", ["01_corr2d"])
     many = {"score": 1234.5, "max_score": 5000, "internal_error": False,
-            "tests": [{"name": f"{n:02d}_assignment_with_a_long_name/item: hidden", "score": 1.0, "max_score": 2.0}
+            "tests": [{"name": f"{n:02d}_assignment_with_a_long_name/item: hidden", "score": 1.0, "max_score": 2.0,
+                       "extra_data": {"assignment": f"{n:02d}_assignment_with_a_long_name", "item": "item"}}
                       for n in range(30)]}
     state, description = verdict(entry, many)
     assert state == "failure" and len(description) <= MAX_DESCRIPTION
     assert description == "1234.5/5000 points with the hidden checks"        # the per-assignment part does not fit
     two = {"score": 20, "max_score": 23, "tests": [
-        {"name": "01_corr2d/corr2d: hidden cases", "score": 11, "max_score": 11},
-        {"name": "02_padding_stride_channels/conv2d_padded: hidden cases", "score": 9, "max_score": 12}]}
+        {"name": "01_corr2d/corr2d: hidden cases", "score": 11, "max_score": 11,
+         "extra_data": {"assignment": "01_corr2d", "item": "corr2d"}},
+        {"name": "02_padding_stride_channels/conv2d_padded: hidden cases", "score": 9, "max_score": 12,
+         "extra_data": {"assignment": "02_padding_stride_channels", "item": "conv2d_padded"}}]}
     assert verdict(entry, two) == ("failure", "20/23 points with the hidden checks (01: 11/11, 02: 9/12)")
     text = comment(entry, many, "# Feedback\n" + "x" * 100_000)
     assert len(text) < 65_536 and text.rstrip().endswith("gradebook)")

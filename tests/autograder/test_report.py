@@ -15,8 +15,8 @@ WEAK = "WEAK: limits only, no namespaces on this machine"
 
 def result(isolation: str = "namespaces (no network, own process tree); rlimits") -> NotebookResult:
     notebook = NotebookResult("sub/01_corr2d.ipynb", "01_corr2d", isolation=isolation)
-    notebook.entries = [Entry("01_corr2d/corr2d: public checks (notebook)", 1.0, 1.0),
-                        Entry("01_corr2d/corr2d: random shapes", 0.0, 3.0,
+    notebook.entries = [Entry("01_corr2d", "corr2d", "public checks (notebook)", 1.0, 1.0),
+                        Entry("01_corr2d", "corr2d", "random shapes", 0.0, 3.0,
                               "corr2d(X 5x7, K 2x3) returned shape (5, 7)")]
     notebook.manual = [{"name": "01_corr2d/explain_flip: written answer", "max_score": 2.0}]
     return notebook
@@ -26,7 +26,7 @@ def test_results_json_follows_the_gradescope_schema_and_adds_up():
     data = json.loads(json.dumps(report.results_json([result()])))
     assert data["score"] == 1 and data["max_score"] == 4
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "extra_data"}
         assert test["status"] in {"passed", "failed"} and 0 <= test["score"] <= test["max_score"]
     assert [t["status"] for t in data["tests"]] == ["passed", "failed"]
     assert "pending manual grading: 01_corr2d/explain_flip" in data["output"]
@@ -77,14 +77,15 @@ def test_no_gradebook_cell_is_a_spreadsheet_formula(tmp_path, release_01):
 
 
 def test_a_notebook_wide_entry_stays_under_its_assignment_in_feedback_and_status():
-    from autograder.model import entry_parts
     from autograder.verbs import publish
 
-    assert entry_parts("04_backprop/conv_forward: random shapes") == ("04_backprop", "conv_forward")
-    assert entry_parts("01_corr2d: grader tampering") == ("01_corr2d", "")
     notebook = result()
-    notebook.entries.append(Entry("01_corr2d: grader tampering", 0.0, 0.0, "The whole notebook scores 0", True))
+    notebook.entries.append(Entry("01_corr2d", "", "grader tampering", 0.0, 0.0, "The whole notebook scores 0", True))
+    assert [entry.name for entry in notebook.entries[1:]] == ["01_corr2d/corr2d: random shapes",
+                                                              "01_corr2d: grader tampering"]
     data = report.results_json([notebook])
+    assert [tuple(test["extra_data"].values()) for test in data["tests"]][-2:] == \
+        [("01_corr2d", "corr2d"), ("01_corr2d", "")], "item ids travel as fields, never parsed out of a name"
     page = report.feedback_markdown("mallory", data)
     headings = [line for line in page.splitlines() if line.startswith("## ") and ": " in line]
     assert headings == ["## 01\\_corr2d: 1 / 4"], "one section for the assignment, none for the tampering entry"

@@ -20,7 +20,6 @@ import nbformat
 import pytest
 
 from autograder.grading.pipeline import grade_notebook, load_releases
-from autograder.model import entry_parts
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
 
 pytestmark = pytest.mark.slow
@@ -135,7 +134,7 @@ def graded(course, assignment, student):
     result = grade_notebook(course / "submitted" / student / assignment / f"{assignment}.ipynb", release)
     points: dict[str, float] = {}
     for entry in result.entries:
-        item = entry_parts(entry.name)[1]
+        item = entry.item
         if item:    # a notebook-wide entry (grader tampering) holds no points of its own
             points[item] = points.get(item, 0.0) + entry.score
     return points
