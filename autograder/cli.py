@@ -27,10 +27,10 @@ from pathlib import Path
 # that checker when the import fails.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from autograder.release.repository import RELEASES  # noqa: E402 - light: the standard library
+from autograder.course import COURSE, assignment_names  # noqa: E402 - light: the standard library
 from autograder.sandbox import process as sandbox  # noqa: E402 - light: numpy and the standard library
 
-DEFAULT_RELEASE = RELEASES
+DEFAULT_RELEASE = COURSE.assignments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,7 +126,7 @@ def fetch(args: argparse.Namespace) -> int:
     if args.into.exists() and any(args.into.iterdir()):
         print(f"usage: {args.into} is not empty: fetch into a new folder", file=sys.stderr)
         return 2
-    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    assignments = args.assignments or assignment_names(args.release)
     try:
         github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
         students = (roster_repositories(args.roster, args.org, args.prefix) if args.roster
@@ -189,7 +189,7 @@ def collect(args: argparse.Namespace) -> int:
     from autograder.verbs.collect import CollectError
     from autograder.verbs.collect import collect as collect_class
 
-    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    assignments = args.assignments or assignment_names(args.release)
     try:
         found = collect_class(args.roster, args.deadline, args.into, assignments, args.org, args.prefix, args.base)
     except CollectError as error:

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from autograder.release.repository import ROOT
+from autograder.course import COURSE
 
 GIT_TIMEOUT = 120    # seconds for one git command
-TEMPLATE = ROOT / "student-template"
+TEMPLATE = COURSE.template
 WORKFLOWS = ".github/workflows"
 
 
