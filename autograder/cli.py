@@ -7,6 +7,7 @@
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR
+    python -m autograder new NN_name [--no-release]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
 error, 1 for an internal error. A valid results file is written in every case.
@@ -29,6 +30,7 @@ sys.modules.setdefault("rfc3987_syntax", None)
 
 from autograder.course import COURSE, assignment_names  # noqa: E402 - light: the standard library
 from autograder.sandbox import process as sandbox  # noqa: E402 - light: numpy and the standard library
+from autograder.verbs import new as new_assignment  # noqa: E402 - light: the standard library
 
 DEFAULT_RELEASE = COURSE.assignments
 
@@ -111,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("submitted", type=Path, help="the folder fetch wrote (its collected.csv)")
     post.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
     post.add_argument("--api-url", default=None, help="(default: $GITHUB_API_URL, else https://api.github.com)")
+    new_assignment.add_parser(verbs)
     return parser
 
 
@@ -328,5 +331,5 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0) and 2
     verbs = {"grade-all": grade_all, "collect": collect, "release": release, "merge": merge, "fetch": fetch,
-             "publish": publish}
+             "publish": publish, "new": new_assignment.run}
     return verbs.get(args.verb, grade)(args)

@@ -18,7 +18,8 @@ from pathlib import Path
 from autograder.course import COURSE, Course
 
 PACKAGING = ("pyproject.toml", "environment.yml")
-NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cases")
+# cases/: the hidden cases, the declarations, the course secret; scaffold.py: a new assignment's solution
+NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cases", "scaffold.py")
 
 
 def build(dest: Path, assignments: Iterable[str] | None = None, course: Course = COURSE) -> Path:
