@@ -7,6 +7,7 @@
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR
+    python -m autograder new NN_name [--no-release]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
 error, 1 for an internal error. A valid results file is written in every case.
@@ -25,13 +26,14 @@ from pathlib import Path
 # that checker when the import fails.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from autograder.release.repository import RELEASES  # noqa: E402 - light: the standard library
+from autograder.course import COURSE  # noqa: E402 - light: the standard library
+from autograder.verbs import new as new_assignment  # noqa: E402 - light: the standard library
 
-DEFAULT_RELEASE = RELEASES
+DEFAULT_RELEASE = COURSE.assignments
 # verb -> (module of autograder.verbs, its function): this file only parses and dispatches.
 VERBS = {"grade": ("grade", "run"), "grade-all": ("grade_all", "run"), "merge": ("grade_all", "run_merge"),
          "release": ("release", "run"), "collect": ("collect", "run"), "fetch": ("fetch", "run"),
-         "publish": ("publish", "run")}
+         "publish": ("publish", "run"), "new": ("new", "run")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("submitted", type=Path, help="the folder fetch wrote (its collected.csv)")
     post.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
     post.add_argument("--api-url", default=None, help="(default: $GITHUB_API_URL, else https://api.github.com)")
+    new_assignment.add_parser(verbs)
     return parser
 
 

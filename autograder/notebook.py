@@ -20,9 +20,9 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import EXERCISE_PREFIX, TEST_PREFIX
+
 MAX_NOTEBOOK_BYTES = 100 << 20
-TEST_PREFIX = "test_"
-EXERCISE_PREFIX = "exercise_"   # optional, ungraded answer cells: never run by the grader
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*$", re.S | re.M)
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.course import COURSE
 from autograder.notebook import read_release
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ROOT / "assignments"
-SOLUTIONS = ROOT / "solutions"
-SAMPLES = Path(__file__).resolve().parent / "samples"
-ASSIGNMENT_IDS = sorted(p.name for p in SOLUTIONS.glob("[0-9][0-9]_*"))
+ROOT = COURSE.root
+ASSIGNMENTS = COURSE.assignments
+SOLUTIONS = COURSE.solutions
+SAMPLES = COURSE.samples
+ASSIGNMENT_IDS = COURSE.assignment_ids()
 # 05's load_data never tries the network in tests (or in the kernels and graders they start).
 os.environ["CNN_COURSE_OFFLINE"] = "1"
 MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import assignment_names
 from autograder.grading import rules
 from autograder.grading.declarations import PUBLIC_SHARE
 from autograder.judge import plugin as judge
@@ -33,10 +34,10 @@ class UsageError(Exception):
 
 def load_releases(release_dir: Path) -> dict[str, Release]:
     releases = {}
-    for folder in sorted(Path(release_dir).glob("[0-9][0-9]_*")):
-        notebook = folder / f"{folder.name}.ipynb"
+    for name in assignment_names(release_dir):
+        notebook = Path(release_dir) / name / f"{name}.ipynb"
         if notebook.is_file():
-            releases[folder.name] = read_release(notebook)
+            releases[name] = read_release(notebook)
     if not releases:
         raise UsageError(f"no released assignments under {release_dir}")
     return releases

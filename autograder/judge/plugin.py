@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.course import COURSE
 from autograder.grading.declarations import Assignment
 from autograder.judge import seeds
 from autograder.judge.expect import CaseFailure
@@ -39,7 +40,7 @@ from autograder.student.sandboxed import Student, StudentError
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent
-CASES = PACKAGE / "cases"
+CASES = COURSE.cases
 PUBLIC_CHECKS = HERE / "public_checks.py"
 CONFIG = HERE / "judge.ini"
 

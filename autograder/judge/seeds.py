@@ -31,8 +31,10 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.course import COURSE
+
 SECRET_ENV = "AUTOGRADER_COURSE_SECRET"
-SECRET_FILE = Path(__file__).resolve().parents[1] / "cases" / "course_secret"
+SECRET_FILE = COURSE.secret_file
 SEED_BITS = 53
 NBGRADER_FOLDERS = ("submitted", "autograded", "feedback")
 DEFAULT = 0    # cases run outside a grading (the project's own tests) draw from this seed

@@ -33,6 +33,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from nbgrader.utils import compute_checksum, is_grade, is_solution
 
+from autograder.course import TEST_PREFIX
 from autograder.report.markdown import fence
 from autograder.sandbox import confine
 from autograder.sandbox import process as sandbox
@@ -45,21 +46,21 @@ def _graded_item(cell) -> str | None:
     """The item of a test cell (``test_corr2d`` -> ``corr2d``), or None for any other cell."""
     if cell.cell_type != "code" or not is_grade(cell) or is_solution(cell):
         return None
-    return cell.metadata["nbgrader"]["grade_id"].removeprefix("test_")
+    return cell.metadata["nbgrader"]["grade_id"].removeprefix(TEST_PREFIX)
 
 
 class GradeInTheSandbox(NbGraderPreprocessor):
     """Grade the submission as ``python -m autograder grade`` does; test cells keep only the points."""
 
     def preprocess(self, nb, resources):
+        from autograder.course import COURSE
         from autograder.grading.pipeline import grade_notebook, load_releases
-        from autograder.release.repository import RELEASES
 
         assignment = resources["nbgrader"]["assignment"]
         student = resources["nbgrader"]["student"]
         name = resources["metadata"]["name"]
         path = Path(resources["metadata"]["path"]) / f"{name}.ipynb"
-        release = load_releases(RELEASES)[name]
+        release = load_releases(COURSE.assignments)[name]
         result = grade_notebook(path, release, student=student)
         if result.internal_error:
             raise RuntimeError(f"the autograder could not grade {student}'s {assignment}/{name} "
@@ -178,10 +179,10 @@ class InertStudentText(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         import nbformat
 
-        from autograder.release.repository import RELEASES
+        from autograder.course import COURSE
 
         name = resources["metadata"]["name"]
-        release = RELEASES / name / f"{name}.ipynb"
+        release = COURSE.release(name)
         ours = ({cell.source for cell in nbformat.read(release, as_version=4).cells if cell.cell_type == "markdown"}
                 if release.is_file() else set())
         for cell in nb.cells:

@@ -15,25 +15,26 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]    # the course repository: assignments/, student-template/
-RELEASES = ROOT / "assignments"
+from autograder.course import COURSE, Course
+
 PACKAGING = ("pyproject.toml", "environment.yml")
-NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cases")
+# cases/: the hidden cases, the declarations, the course secret; scaffold.py: a new assignment's solution
+NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cases", "scaffold.py")
 
 
-def build(dest: Path, assignments: Iterable[str] | None = None, root: Path = ROOT) -> Path:
+def build(dest: Path, assignments: Iterable[str] | None = None, course: Course = COURSE) -> Path:
     """Write the student template into ``dest`` (which must not exist yet); return it."""
     dest = Path(dest)
-    released = sorted(p.name for p in (root / "assignments").glob("[0-9][0-9]_*") if p.is_dir())
+    released = course.released_ids()
     chosen = released if assignments is None else list(assignments)
     unknown = sorted(set(chosen) - set(released))
     if unknown:
-        raise ValueError(f"no release of {', '.join(unknown)} under {root / 'assignments'}")
+        raise ValueError(f"no release of {', '.join(unknown)} under {course.assignments}")
     dest.mkdir(parents=True)
     for name in chosen:
-        shutil.copytree(root / "assignments" / name, dest / "assignments" / name, ignore=NEVER)
-    shutil.copytree(root / "autograder", dest / "autograder", ignore=NEVER)
+        shutil.copytree(course.assignments / name, dest / "assignments" / name, ignore=NEVER)
+    shutil.copytree(course.package, dest / "autograder", ignore=NEVER)
     for name in PACKAGING:
-        shutil.copy2(root / name, dest / name)
-    shutil.copytree(root / "student-template", dest, dirs_exist_ok=True, ignore=NEVER)
+        shutil.copy2(course.root / name, dest / name)
+    shutil.copytree(course.template, dest, dirs_exist_ok=True, ignore=NEVER)
     return dest

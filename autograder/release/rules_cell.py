@@ -18,11 +18,12 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.course import COURSE, RULES_CELL_ID, assignment_names
 from autograder.grading import declarations as items
 from autograder.grading import rules
 from autograder.sandbox import process as sandbox
 
-CELL_ID = "rules-and-scoring"
+CELL_ID = RULES_CELL_ID
 
 # The from-scratch rule's forbidden routes, which the worker sees when they run, whatever the route:
 # (what the text names, lines of code that take that route). The test runs each line in a worker.
@@ -262,11 +263,12 @@ def write(path: Path) -> bool:
 
 
 def main(solutions: Path) -> int:
-    changed = [path for path in sorted(Path(solutions).glob("[0-9][0-9]_*/[0-9][0-9]_*.ipynb")) if write(path)]
+    sources = [Path(solutions) / name / f"{name}.ipynb" for name in assignment_names(solutions)]
+    changed = [path for path in sources if path.is_file() and write(path)]
     for path in changed:
         print(f"updated the rules cell of {path}: regenerate its release with nbgrader generate_assignment")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "solutions"))
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else COURSE.solutions))

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from autograder.release.repository import ROOT
+from autograder.course import COURSE, assignment_names
 
 GIT_TIMEOUT = 120    # seconds for one git command
-TEMPLATE = ROOT / "student-template"
+TEMPLATE = COURSE.template
 WORKFLOWS = ".github/workflows"
 
 
@@ -200,7 +200,7 @@ def read_record(into: Path) -> list[Collected]:
 # -- the verb ---------------------------------------------------------------------------------
 
 def run(args: argparse.Namespace) -> int:
-    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    assignments = args.assignments or assignment_names(args.release)
     try:
         found = collect(args.roster, args.deadline, args.into, assignments, args.org, args.prefix, args.base)
     except CollectError as error:

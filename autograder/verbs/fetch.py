@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from autograder import github as hub
+from autograder.course import assignment_names
 from autograder.verbs.collect import Collected, CollectError, read_roster, workflow_flags, write_record
 
 WORKFLOWS = ".github/workflows"
@@ -199,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
     if args.into.exists() and any(args.into.iterdir()):
         print(f"usage: {args.into} is not empty: fetch into a new folder", file=sys.stderr)
         return 2
-    assignments = args.assignments or sorted(p.name for p in args.release.glob("[0-9][0-9]_*") if p.is_dir())
+    assignments = args.assignments or assignment_names(args.release)
     try:
         github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
         students = (roster_repositories(args.roster, args.org, args.prefix) if args.roster

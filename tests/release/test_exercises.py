@@ -15,9 +15,10 @@ import pytest
 
 from autograder.notebook import EXERCISE_PREFIX
 from tests.autograder.test_judge import namespace
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, solution_code
+from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, read_sample, solution_code
 
-# A plausible mistake for every exercise: the body of its function.
+# A plausible mistake for every exercise: the body of its function here, or else a sample of
+# tests/samples/<assignment>/ that replaces the exercise's cell (a new assignment's own folder).
 WRONG = {
     "all_edges_kernel": "return torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0, 0.0, 0.0]])",
     "same_output_kernel": "return torch.tensor([[0.0, 1.0], [-1.0, 0.0]])",
@@ -52,6 +53,17 @@ def exercises() -> list[tuple[str, str, str]]:
 EXERCISES = exercises()
 
 
+def wrong_answer(assignment: str, grade_id: str, right: str) -> str:
+    """The exercise's cell with a plausible mistake in it."""
+    name = ast.parse(right).body[0].name
+    if name in WRONG:
+        return with_body(right, WRONG[name])
+    samples = [read_sample(path)[0] for path in sorted((SAMPLES / assignment).glob("*.py"))]
+    wrong = [replaced[grade_id] for replaced in samples if grade_id in replaced]
+    assert wrong, f"{assignment}/{grade_id}: no wrong answer, in WRONG or as a sample that replaces {grade_id}"
+    return wrong[0]
+
+
 def run_check(assignment: str, answer: str, check: str) -> str:
     space = namespace(assignment)
     exec(compile(answer, "<answer>", "exec"), space)  # noqa: S102 - course code and planted mistakes
@@ -77,9 +89,8 @@ def test_every_notebook_has_two_or_three_exercises_each_followed_by_its_check():
 @pytest.mark.parametrize("assignment, grade_id, check", EXERCISES, ids=[e[1] for e in EXERCISES])
 def test_the_check_tells_a_right_answer_a_wrong_one_and_none(assignment, grade_id, check):
     right = solution_code(assignment)[grade_id]
-    name = ast.parse(right).body[0].name
     assert run_check(assignment, right, check).endswith(": correct")
-    wrong = run_check(assignment, with_body(right, WRONG[name]), check)
+    wrong = run_check(assignment, wrong_answer(assignment, grade_id, right), check)
     assert ": not yet." in wrong, wrong
     skipped = run_check(assignment, with_body(right, "raise NotImplementedError()"), check)
     assert skipped.endswith("not attempted yet (optional, not graded)"), skipped

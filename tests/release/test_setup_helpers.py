@@ -8,25 +8,25 @@ import inspect
 import nbformat
 import pytest
 
+from autograder.course import COURSE, SETUP_GRADE_ID
 from autograder.release import setup_helpers
-from tests.conftest import ASSIGNMENTS
 
-ROOT = ASSIGNMENTS.parent
-NOTEBOOKS = sorted([*ROOT.glob("solutions/[0-9][0-9]_*/*.ipynb"), *ROOT.glob("assignments/[0-9][0-9]_*/*.ipynb")])
+NOTEBOOKS = sorted([*map(COURSE.source, COURSE.assignment_ids()), *map(COURSE.release, COURSE.released_ids())])
 CANONICAL = {node.name: ast.dump(node) for node in ast.parse(inspect.getsource(setup_helpers)).body
              if isinstance(node, ast.FunctionDef)}
 
 
 def setup_functions(path) -> dict[str, str]:
     notebook = nbformat.read(path, as_version=4)
-    cells = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == "setup"]
+    cells = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == SETUP_GRADE_ID]
     assert len(cells) == 1, f"{path}: one setup cell"
     return {node.name: ast.dump(node) for node in ast.parse(cells[0].source).body
             if isinstance(node, ast.FunctionDef)}
 
 
 def test_every_source_and_release_is_found():
-    assert len(NOTEBOOKS) == 2 * len(list(ROOT.glob("solutions/[0-9][0-9]_*"))) >= 12
+    assert all(path.is_file() for path in NOTEBOOKS)
+    assert len(NOTEBOOKS) == 2 * len(COURSE.assignment_ids()) >= 12
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: f"{path.parent.parent.name}/{path.parent.name}")
