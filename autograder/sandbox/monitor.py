@@ -118,6 +118,8 @@ class RouteMonitor:
         With no notebook cell on the stack, a route taken during a student's call is the call's (its function
         may be a builtin the notebook named); any other is the judge's or the worker's own, and not recorded.
         """
+        if not self.cells and not self.in_call:
+            return          # nothing to attribute it to: the judge's own (a notebook kernel between calls)
         frame = sys._getframe(1)
         while frame is not None and frame.f_code.co_filename.strip("<>") not in self.cells:
             frame = frame.f_back
@@ -198,8 +200,11 @@ class RouteMonitor:
         """
         monitor = self
         wired: dict[int, tuple[Any, Any]] = {}     # id(original) -> (original, its tripwire); originals kept alive
+        tripwires: set[int] = set()                 # their ids: a tripwire is never wired again
 
         def tripwire_for(original, label):
+            if id(original) in tripwires:
+                return original
             if id(original) not in wired:
                 def tripwire(*args, **kwargs):
                     if monitor._inside:
@@ -211,9 +216,12 @@ class RouteMonitor:
                     finally:
                         monitor._inside -= 1
 
+                # It reads as the original (not its __wrapped__): help(), pickling by name, torch's own checks.
                 tripwire.__name__ = tripwire.__qualname__ = str(getattr(original, "__name__", "tripwire"))
                 tripwire.__doc__ = getattr(original, "__doc__", None)
+                tripwire.__module__ = getattr(original, "__module__", None) or tripwire.__module__
                 wired[id(original)] = (original, tripwire)
+                tripwires.add(id(tripwire))
             return wired[id(original)][1]
 
         def rewire(module):
