@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from autograder.judge import plugin as judge
-from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import read_release
+from autograder.student.kernel import LocalStudent
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
 
 RUN_HIDDEN = re.compile(r"run_hidden\(\s*[\"']([^\"']+)[\"']")

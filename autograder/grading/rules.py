@@ -1,8 +1,8 @@
 """The from-scratch rule: which routes each graded item may not take.
 
 Routes come from two places and meet here as :class:`~autograder.model.Route`
-records. The worker's monitor reports what ran during each call, whatever Python
-route reached it: an aten convolution, pooling, im2col or padding operator (a
+records. The route monitor (``autograder.sandbox.monitor``, in the worker) reports
+what ran during each call, whatever Python route reached it: an aten convolution, pooling, im2col or padding operator (a
 dispatch mode), numpy's and scipy's convolutions and autograd (tripwires). That
 is where forbidden operators are decided. :func:`scan` reads the source of each
 solution cell for the one thing the monitor cannot judge: code that could switch
@@ -21,29 +21,21 @@ does not name.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from autograder.model import Route
+from autograder.sandbox import monitor
 
 CATEGORIES = ("convolution", "pooling", "padding", "autograd", "indirection")
 FORBIDDEN_BY_DEFAULT = frozenset({"convolution", "pooling", "autograd", "indirection"})
 
-AUTOGRAD_ROUTES = {"torch.autograd.backward", "torch.autograd.grad", "Tensor.backward"}
-# Aten operators that implement convolution, pooling, im2col or padding. Whatever Python route reaches
-# them (aliases, getattr, importlib, torch.ops), they pass through the dispatcher, where the monitors of
-# the worker and of ``autograder.nbgrader.kernel`` see them.
-WATCHED_OP = re.compile(r"conv|pool|im2col|col2im|pad")
-# numpy's convolutions, which the dispatcher does not see: (module, name, route). The tripwire of each replaces
-# it in every numpy module that holds it, so its aliases (np._core.multiarray.correlate, numpy.core.numeric.
-# convolve, the C functions np.convolve itself calls) are watched too.
-NUMPY_CONVOLUTIONS = (("numpy._core.numeric", "convolve", "numpy.convolve"),
-                      ("numpy._core.numeric", "correlate", "numpy.correlate"),
-                      ("numpy._core._multiarray_umath", "correlate", "numpy._core.multiarray.correlate"),
-                      ("numpy._core._multiarray_umath", "correlate2", "numpy._core.multiarray.correlate2"))
-# Packages whose every function is watched (convolutions, filters), from the moment each module is imported.
-SCIPY_CONVOLUTIONS = ("scipy.signal", "scipy.ndimage")
+# Which routes are watched is the route monitor's catalogue (the worker imports it without this grading layer):
+# aten operators by name, numpy's and scipy's convolutions, autograd's entry points. Here they are classified.
+WATCHED_OP = monitor.WATCHED_OP
+NUMPY_CONVOLUTIONS = monitor.NUMPY_CONVOLUTIONS
+SCIPY_CONVOLUTIONS = monitor.SCIPY_CONVOLUTIONS
+AUTOGRAD_ROUTES = {route for _, _, route in monitor.AUTOGRAD_ENTRIES}
 
 
 @dataclass(frozen=True)
@@ -80,27 +72,6 @@ def category(route: Route) -> str:
 def _name_category(name: str) -> str:
     name = name.lower()
     return "pooling" if "pool" in name else "padding" if "pad" in name else "convolution"
-
-
-def scipy_package(module_name: str) -> str | None:
-    """The watched scipy package (``scipy.signal``) that a module belongs to, or None."""
-    return next((package for package in SCIPY_CONVOLUTIONS
-                 if module_name == package or module_name.startswith(package + ".")), None)
-
-
-def scipy_functions(module: object) -> list[tuple[str, object, str]]:
-    """(name, function, route) of every function a watched scipy module defines (classes are left alone)."""
-    package = scipy_package(getattr(module, "__name__", ""))
-    namespace = getattr(module, "__dict__", None)
-    if package is None or not isinstance(namespace, dict):
-        return []
-    found = []
-    for name, value in list(namespace.items()):
-        if callable(value) and not isinstance(value, type):
-            home = getattr(value, "__module__", None) or getattr(getattr(value, "__self__", None), "__name__", "")
-            if isinstance(home, str) and scipy_package(home) == package:
-                found.append((name, value, f"{package}.{getattr(value, '__name__', name)}"))
-    return found
 
 
 def violations(rule: ItemRule, routes: Iterable[Route]) -> list[Route]:

@@ -81,7 +81,7 @@ def unchanged(record, hint: str = "") -> None:
 
 def raises(call: str, student_call, error_type: str = "ValueError") -> None:
     """Fail unless the student's call raised ``error_type``."""
-    from autograder.student.sandboxed import StudentError
+    from autograder.student.base import StudentError
 
     try:
         result = student_call()

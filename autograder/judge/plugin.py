@@ -36,7 +36,8 @@ from autograder.model import CallRecord, LoadReport
 from autograder.notebook import Cell, Release
 from autograder.sandbox import confine
 from autograder.sandbox.process import GraderFault, Limits
-from autograder.student.sandboxed import Student, StudentError
+from autograder.student.base import StudentError
+from autograder.student.sandboxed import Student
 
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE.parent

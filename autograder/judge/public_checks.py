@@ -12,7 +12,7 @@ import linecache
 
 import pytest
 
-from autograder.student.sandboxed import RemoteFunction
+from autograder.student.base import RemoteFunction
 
 PROBE_PREFIX = "probe_"
 

@@ -8,8 +8,8 @@ data (a student's ``nn.Module``) stay here, named by a numeric handle.
 
 Every answer to a call carries what the call did: its value, the arguments it
 modified, and the watched routes it took (forbidden operators seen by the
-dispatch monitor, numpy/scipy convolutions and autograd seen by tripwires),
-each with the notebook cell whose code took it. A call still running shortly
+dispatch monitor, numpy/scipy convolutions and autograd seen by tripwires:
+``autograder.sandbox.monitor``), each with the notebook cell whose code took it. A call still running shortly
 before its CPU deadline or its wall-clock cap is answered by a watchdog thread, naming the student's
 function it is stuck in, so the judge can fail later calls that reach it at once.
 The watchdog is started once, before any student code runs: nothing a student
@@ -31,11 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from autograder.grading import rules
 from autograder.judge import seeds
-from autograder.sandbox import confine, values, wire
+from autograder.sandbox import confine, monitor, values, wire
 
-WATCHED_OP = rules.WATCHED_OP   # autograder.grading.rules decides which of them each graded item may use
 # The watchdog's clocks, bound before any student code runs: replacing time.monotonic later changes nothing here.
 _cpu, _monotonic = time.process_time, time.monotonic
 
@@ -49,45 +47,19 @@ class Worker:
 
     def __init__(self, fd_in: int, fd_out: int, in_force: list[str]) -> None:
         import torch  # already imported by the zygote, as is pyplot
-        from torch.utils._python_dispatch import TorchDispatchMode
 
         self.torch = torch
         self.fd_in, self.fd_out = fd_in, fd_out
         self.in_force = in_force
         self.namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         self.objects: dict[int, Any] = {}
-        self.routes: set[tuple[str, str]] = set()
         self.trusted_cells: set[str] = set()
-        self.cells: set[str] = set()        # every notebook cell run so far, by name
-        self.in_call = 0                    # student calls running now (the judge's are never nested in them)
-        self.ops = 0                        # aten operators the last monitored call ran (speed checks' counts)
-        self.steps = 0                      # Python steps the last counted call took
         self._lock = threading.Lock()
         self._open_nonce: str | None = None   # the request not answered yet
         self._main = threading.get_ident()
         self.watchdog = Watchdog(self._report_hang)
-        worker = self
-
-        class Monitor(TorchDispatchMode):
-            """Records watched aten operators run during a call."""
-
-            @classmethod
-            def _should_skip_dynamo(cls) -> bool:
-                # torch would wrap __torch_dispatch__ to keep torch.compile out, importing
-                # torch._dynamo (800 modules, seconds) on first use; nothing here compiles.
-                return False
-
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-                worker.ops += 1
-                name = str(func)
-                if WATCHED_OP.search(name.removeprefix("aten.").split(".")[0]):
-                    worker.route(name)
-                return func(*args, **(kwargs or {}))
-
-        self.Monitor = Monitor
-        self._judge_grad = torch.autograd.grad   # the judge's own backward: never a tripwire, never a route
         self._pin_threads()
-        self._install_tripwires()
+        self.monitor = monitor.for_this_process()   # the tripwires, the scipy import hook, the dispatch watch
 
     def _pin_threads(self) -> None:
         """Torch stays on the threads the sandbox gave it (``OMP_NUM_THREADS``), whatever a notebook asks for.
@@ -102,120 +74,6 @@ class Worker:
             int(count)
 
         torch.set_num_threads = torch.set_num_interop_threads = ignored
-
-    def _install_tripwires(self) -> None:
-        """Watch numpy/scipy convolutions and autograd, which the dispatcher cannot see.
-
-        A tripwire records its route, then calls the original. It takes the original's place in every module
-        that holds it, so each alias is watched: numpy's convolutions in every numpy module (np._core.multiarray.
-        correlate, the C functions np.convolve itself calls, numpy.core.numeric.convolve...), and every function
-        of scipy.signal and scipy.ndimage as each of their modules is imported, whether a cell imports it when it
-        loads or a graded function does during a call.
-        """
-        worker = self
-        wired: dict[int, tuple[Any, Any]] = {}     # id(original) -> (original, its tripwire); originals kept alive
-        inside = [0]    # tripwires running: one inside another (scipy's helpers, np.convolve's C core) is not news
-
-        def tripwire_for(original, label):
-            if id(original) not in wired:
-                def tripwire(*args, **kwargs):
-                    if inside[0]:
-                        return original(*args, **kwargs)
-                    worker.route(label)
-                    inside[0] += 1
-                    try:
-                        return original(*args, **kwargs)
-                    finally:
-                        inside[0] -= 1
-
-                tripwire.__name__ = tripwire.__qualname__ = str(getattr(original, "__name__", "tripwire"))
-                tripwire.__doc__ = getattr(original, "__doc__", None)
-                wired[id(original)] = (original, tripwire)
-            return wired[id(original)][1]
-
-        def rewire(module):
-            """Put tripwires in place of the originals that one module's namespace holds."""
-            namespace = getattr(module, "__dict__", None)
-            if isinstance(namespace, dict):
-                for name, value in list(namespace.items()):
-                    known = wired.get(id(value))
-                    if known is not None and known[0] is value:
-                        namespace[name] = known[1]
-
-        for module_name, name, label in rules.NUMPY_CONVOLUTIONS:
-            original = getattr(sys.modules.get(module_name), name, None)
-            if original is not None:
-                tripwire_for(original, label)
-        for module_name, module in list(sys.modules.items()):
-            if module_name == "numpy" or module_name.startswith("numpy."):
-                rewire(module)
-
-        def wire_scipy(module):
-            for _, original, label in rules.scipy_functions(module):
-                tripwire_for(original, label)
-            rewire(module)
-            if getattr(module, "__name__", "") in rules.SCIPY_CONVOLUTIONS:   # a package done: its copies too
-                for name, loaded in list(sys.modules.items()):
-                    if name.startswith("scipy."):
-                        rewire(loaded)
-
-        class Wired:
-            """A loader that runs the module, then wires its functions."""
-
-            def __init__(self, loader):
-                self.loader = loader
-
-            def __getattr__(self, name):
-                if name == "loader":
-                    raise AttributeError(name)
-                return getattr(self.loader, name)
-
-            def create_module(self, spec):
-                return self.loader.create_module(spec)
-
-            def exec_module(self, module):
-                self.loader.exec_module(module)
-                wire_scipy(module)
-
-        class ScipyWatch:
-            """Wires scipy.signal's and scipy.ndimage's modules as they are imported."""
-
-            def find_spec(self, fullname, path=None, target=None):
-                if rules.scipy_package(fullname) is None:
-                    return None
-                for finder in sys.meta_path:
-                    spec = None if finder is self else getattr(finder, "find_spec", lambda *_: None)(
-                        fullname, path, target)
-                    if spec is not None:
-                        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                            spec.loader = Wired(spec.loader)
-                        return spec
-                return None
-
-        for module_name, module in list(sys.modules.items()):
-            if rules.scipy_package(module_name) is not None:
-                wire_scipy(module)
-        sys.meta_path.insert(0, ScipyWatch())
-
-        torch = self.torch
-        for owner, name, label in ((torch.autograd, "backward", "torch.autograd.backward"),
-                                   (torch.autograd, "grad", "torch.autograd.grad"),
-                                   (torch.Tensor, "backward", "Tensor.backward")):
-            setattr(owner, name, tripwire_for(getattr(owner, name), label))
-
-    def route(self, what: str) -> None:
-        """Record a watched route with the notebook cell whose code took it.
-
-        With no notebook cell on the stack, a route taken during a student's call is the call's (its function
-        may be a builtin the notebook named); any other is the worker's own operation, and not recorded.
-        """
-        frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename.strip("<>") not in self.cells:
-            frame = frame.f_back
-        if frame is not None:
-            self.routes.add((what, frame.f_code.co_filename.strip("<>")))
-        elif self.in_call:
-            self.routes.add((what, "?"))
 
     # -- handles ----------------------------------------------------------------------------
     def keep(self, obj: Any) -> dict:
@@ -256,9 +114,8 @@ class Worker:
             if self._open_nonce != nonce:
                 return
             self._open_nonce = None
-            reply["routes"] = sorted(self.routes)
+            reply["routes"] = self.monitor.take()
             reply["nonce"] = nonce
-            self.routes.clear()
             try:
                 wire.send(self.fd_out, reply, blobs)
             except (TypeError, ValueError, wire.WireError) as error:
@@ -304,17 +161,18 @@ class Worker:
         elif op == "setattr":
             value = self._setattr(target, str(header["name"]), args[0])
         elif op in ("call", "echo"):
-            value = self._monitored(target, args, kwargs)
+            value = self.monitor.call(target, args, kwargs)
         elif op == "count":
-            value = self._counted(target, args, kwargs)
+            value = self.monitor.counted(target, args, kwargs)
         elif op == "grad":
             dout = wire.decode(header["dout"], blobs)
-            value = self._grad(target, args, kwargs, header["wrt"], dout)
+            value = self.monitor.grad(target, args, kwargs, header["wrt"], dout)
         else:
             raise ValueError(f"unknown operation {op!r}")
         return {"ok": True, "value": wire.encode(value, reply_blobs, self.keep),
                 "mutated": list(values.mutated(before, args, kwargs)),
-                "ops": self.ops if op in ("call", "count") else None, "steps": self.steps if op == "count" else None}
+                "ops": self.monitor.ops if op in ("call", "count") else None,
+                "steps": self.monitor.steps if op == "count" else None}
 
     def _target(self, target: Any) -> Any:
         if isinstance(target, dict):
@@ -330,58 +188,8 @@ class Worker:
             value = torch.nn.Parameter(value.detach().clone())
         setattr(target, name, value)
 
-    def _monitored(self, target, args, kwargs):
-        mode = self.Monitor()
-        depth = self.torch._C._len_torch_dispatch_stack()
-        self.ops = 0
-        self.in_call += 1
-        try:
-            with mode:
-                value = target(*args, **kwargs)
-                if self.torch._C._len_torch_dispatch_stack() != depth + 1:
-                    self.route("the dispatch monitor was removed")
-        finally:
-            self.in_call -= 1
-        return value
-
-    def _counted(self, target, args, kwargs):
-        """A monitored call that also counts the Python steps it takes (lines run, calls made) in this thread.
-
-        For speed checks only: a count that grows with the input's size is a loop over it. The tracer slows the
-        call down, so counted calls are never the timed ones.
-        """
-        steps = 0
-
-        def tracer(frame, event, arg):
-            nonlocal steps
-            steps += 1
-            return tracer
-
-        previous = sys.gettrace()
-        sys.settrace(tracer)
-        try:
-            return self._monitored(target, args, kwargs)
-        finally:
-            sys.settrace(previous)
-            self.steps = steps
-
-    def _grad(self, target, args, kwargs, wrt, dout):
-        """Call, then back-propagate the judge's upstream gradient ``dout``."""
-        torch = self.torch
-        inputs = [args[i] for i in wrt]
-        for tensor in inputs:
-            tensor.requires_grad_(True)
-        out = self._monitored(target, args, kwargs)
-        if not isinstance(out, torch.Tensor) or out.grad_fn is None:
-            return (out, None)
-        # The judge's own backward, through the untouched autograd.grad: it is not the student's route, also when
-        # it raises (an output of the wrong shape for dout). What the student's own backward code does in it is
-        # not monitored either: the graded function is the forward, called above under the monitor.
-        grads = self._judge_grad(out, inputs, grad_outputs=dout.to(out.dtype), allow_unused=True)
-        return (out, tuple(grads))
-
     def exec_cell(self, source: str, name: str, trusted: bool) -> dict:
-        self.cells.add(name)
+        self.monitor.cells.add(name)
         if trusted:
             self.trusted_cells.add(name)
         try:

@@ -32,7 +32,8 @@ import torch
 
 from autograder.notebook import Cell
 from autograder.sandbox.process import Limits
-from autograder.student.sandboxed import Student, StudentError
+from autograder.student.base import StudentError
+from autograder.student.sandboxed import Student
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, build_submission, solution_code
 
 MODES = ("shape", "dtype", "raise")

@@ -56,7 +56,7 @@ def test_unchanged_names_the_arguments_a_call_modified():
 
 
 def test_raises_wants_that_exception_and_no_other():
-    from autograder.student.sandboxed import StudentError
+    from autograder.student.base import StudentError
 
     def raising(kinds):
         def call():

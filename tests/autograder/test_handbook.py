@@ -15,7 +15,8 @@ from autograder.model import Route
 from autograder.notebook import Cell
 from autograder.release import rules_cell as handbook
 from autograder.sandbox import process as sandbox
-from autograder.student.sandboxed import Student, StudentError
+from autograder.student.base import StudentError
+from autograder.student.sandboxed import Student
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
 
 HAS_SCIPY = importlib.util.find_spec("scipy") is not None

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from autograder.judge import plugin as judge
-from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import read_release
+from autograder.student.kernel import LocalStudent
 from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, solution_code
 
 

@@ -14,7 +14,8 @@ from autograder.grading.rules import ItemRule, category, scan, violations
 from autograder.model import Route
 from autograder.notebook import Cell
 from autograder.sandbox.process import Limits
-from autograder.student.sandboxed import Student, StudentError
+from autograder.student.base import StudentError
+from autograder.student.sandboxed import Student
 
 DEFAULT = ItemRule()
 LAYERS_AND_AUTOGRAD = ItemRule(allow=frozenset({"convolution", "pooling", "autograd"}))   # 05_lenet's rule

@@ -11,7 +11,8 @@ from autograder.notebook import Cell
 from autograder.sandbox import process as sandbox
 from autograder.sandbox.confine import isolation
 from autograder.sandbox.process import Limits
-from autograder.student.sandboxed import Student, StudentError
+from autograder.student.base import StudentError
+from autograder.student.sandboxed import Student
 
 FAST = Limits(call_seconds=2, load_seconds=2, budget_seconds=20)
 PROBE = Cell("probe", "import os\ndef probe():\n    return os.getpid(), sorted(os.environ), os.getcwd()\n"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import Cell
 from autograder.sandbox.process import Limits
-from autograder.student.sandboxed import Student, StudentError
+from autograder.student.base import StudentError
+from autograder.student.kernel import LocalStudent
+from autograder.student.sandboxed import Student
 
 SOURCE = '''
 import torch
@@ -95,3 +96,57 @@ def test_an_object_from_a_crashed_worker_is_a_clear_error():
             student.crash()
         with pytest.raises(StudentError, match="lost when an earlier call crashed the worker"):
             student.apply(tripler, torch.ones(1))
+
+
+# One student function per kind of watched route, and a clean one: both views must name the same routes.
+ROUTES_SOURCE = '''
+import numpy as np
+import torch
+from scipy import ndimage
+def aten_conv(x):
+    return torch.nn.functional.conv2d(x, x)
+def numpy_convolve(x):
+    return torch.as_tensor(np.convolve(x.flatten().numpy(), np.ones(2)))
+def signal_imported_in_the_call(x):
+    from scipy.signal import correlate2d
+    return torch.as_tensor(correlate2d(x[0, 0].numpy(), np.ones((2, 2))))
+def ndimage_convolve(x):
+    return torch.as_tensor(ndimage.convolve(x[0, 0].numpy(), np.ones((2, 2))))
+def autograd_grad(x):
+    x = x.clone().requires_grad_()
+    return torch.autograd.grad((x ** 2).sum(), x)[0]
+def autograd_backward(x):
+    x = x.clone().requires_grad_()
+    torch.autograd.backward((x ** 2).sum())
+    return x.grad
+def tensor_backward(x):
+    x = x.clone().requires_grad_()
+    (x ** 2).sum().backward()
+    return x.grad
+def clean(x):
+    return (x * x).sum()
+'''
+ROUTE_CORPUS = {
+    "aten_conv": "aten.convolution", "numpy_convolve": "numpy.convolve",
+    "signal_imported_in_the_call": "scipy.signal.correlate2d", "ndimage_convolve": "scipy.ndimage.convolve",
+    "autograd_grad": "torch.autograd.grad", "autograd_backward": "torch.autograd.backward",
+    "tensor_backward": "Tensor.backward", "clean": None,
+}
+
+
+@pytest.fixture(scope="module")
+def both_views():
+    pytest.importorskip("scipy")
+    namespace: dict = {}
+    exec(ROUTES_SOURCE, namespace)  # noqa: S102 - test code
+    with Student([Cell("routes", ROUTES_SOURCE)], Limits(call_seconds=20, load_seconds=20)) as student:
+        yield student, LocalStudent(namespace)
+
+
+@pytest.mark.parametrize("function", sorted(ROUTE_CORPUS))
+def test_both_views_see_the_same_routes_for_each_student_function(both_views, function):
+    x = torch.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    seen = [{route.what for route in view.record(function, x).routes} for view in both_views]
+    assert seen[0] == seen[1], f"the worker saw {sorted(seen[0])}, the notebook's kernel {sorted(seen[1])}"
+    expected = ROUTE_CORPUS[function]
+    assert any(what.startswith(expected) for what in seen[0]) if expected else seen[0] == set(), seen[0]

@@ -11,7 +11,8 @@ import torch
 from autograder.model import Route
 from autograder.notebook import Cell
 from autograder.sandbox.process import Limits
-from autograder.student.sandboxed import Student, StudentError
+from autograder.student.base import StudentError
+from autograder.student.sandboxed import Student
 
 SOURCE = '''
 import importlib, torch

@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from autograder.judge import speed  # noqa: E402
 from autograder.notebook import Cell  # noqa: E402
 from autograder.sandbox import process as sandbox
-from autograder.student.sandboxed import Student, StudentError  # noqa: E402
+from autograder.student.base import StudentError  # noqa: E402
+from autograder.student.sandboxed import Student  # noqa: E402
 from autograder.verbs import grade_all
 from tests.autograder.test_speed import EXPECTED, LIMIT, SHAPES, VARIANTS, growth, inputs, reference  # noqa: E402
 
