@@ -9,10 +9,7 @@ records, never strings that an earlier stage formatted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from autograder.judge.seeds import Seed
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -67,6 +64,17 @@ class LoadReport:
 
     errors: dict[str, str] = field(default_factory=dict)   # cell -> message
     skipped: list[str] = field(default_factory=list)       # cells that hung or killed the worker
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The seed of a notebook's hidden inputs, and where it came from."""
+
+    value: int
+    origin: str     # "student 'alice'", "notebook content", "--seed"
+
+    def __str__(self) -> str:
+        return f"{self.value} (from {self.origin})"
 
 
 @dataclass

@@ -92,7 +92,7 @@ def judge(release: Release, cells: list[Cell], hidden: bool = True, limits: Limi
 
     ``seed`` (see ``autograder.judge.seeds``) fixes the hidden cases' inputs and the worker's generators.
     """
-    with Student(cells, limits, seed=seed) as student:
+    with Student(cells, limits, seed=seeds.worker_seed(seed)) as student:
         cases = run_cases(release, student, hidden=hidden, seed=seed)
         walls = "; ".join([confine.isolation().describe(), *student.in_force])
         return Judgement(cases, tuple(student.records), student.load, walls,

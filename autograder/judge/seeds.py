@@ -28,25 +28,16 @@ import hashlib
 import hmac
 import os
 import random
-from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import COURSE
+from autograder.model import Seed  # noqa: F401 - the record, for the callers of this module
 
 SECRET_ENV = "AUTOGRADER_COURSE_SECRET"
 SECRET_FILE = COURSE.secret_file
 SEED_BITS = 53
 NBGRADER_FOLDERS = ("submitted", "autograded", "feedback")
 DEFAULT = 0    # cases run outside a grading (the project's own tests) draw from this seed
-
-
-@dataclass(frozen=True)
-class Seed:
-    value: int
-    origin: str     # "student 'alice'", "notebook content", "--seed"
-
-    def __str__(self) -> str:
-        return f"{self.value} (from {self.origin})"
 
 
 def course_secret() -> bytes:
@@ -102,12 +93,7 @@ def rng() -> random.Random:
     return random.Random(mix(str(_case[0]).encode(), "rng", _case[1]))
 
 
-def seed_everything(seed: int) -> None:
-    """Seed the generators student code may use (in the worker): the same notebook behaves the same."""
-    import numpy as np
-    import torch
-
-    value = mix(str(seed).encode(), "worker")
-    random.seed(value)
-    np.random.seed(value % 2**32)
-    torch.manual_seed(value)
+def worker_seed(seed: int) -> int:
+    """The seed of the generators student code may use (``random``, numpy, torch), drawn from the notebook's
+    seed: the same notebook behaves the same. The worker only receives it (``values.seed_generators``)."""
+    return mix(str(seed).encode(), "worker")

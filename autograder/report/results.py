@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from autograder.grading.pipeline import NotebookResult
+from autograder.model import NotebookResult
 from autograder.report.markdown import fence, inline
 
 STATUS_MARK = {"passed": "ok", "failed": "FAIL"}

@@ -91,3 +91,16 @@ def mutated(before: dict[str, Any], args: tuple | list, kwargs: dict) -> tuple[s
     """The arguments whose tensor changed since :func:`snapshot` ("0", "1", or a keyword)."""
     named = {**{str(i): v for i, v in enumerate(args)}, **kwargs}
     return tuple(key for key, copy in before.items() if not same_tensor(named[key], copy))
+
+
+def seed_generators(value: int) -> None:
+    """Seed the generators student code may use, in the worker, with a value the judge drew
+    (``judge.seeds.worker_seed``)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(value)
+    np.random.seed(value % 2**32)
+    torch.manual_seed(value)

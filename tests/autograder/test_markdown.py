@@ -13,7 +13,7 @@ import unicodedata
 import pytest
 from markdown_it import MarkdownIt
 
-from autograder.grading.pipeline import Entry, NotebookResult
+from autograder.model import Entry, NotebookResult
 from autograder.report import markdown
 from autograder.report import results as report
 from autograder.verbs.collect import Collected

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from autograder.grading.pipeline import Entry, NotebookResult
+from autograder.model import Entry, NotebookResult
 from autograder.report import results as report
 
 WEAK = "WEAK: limits only, no namespaces on this machine"

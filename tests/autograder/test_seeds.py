@@ -57,11 +57,14 @@ def test_each_case_has_its_own_streams_whatever_ran_before():
 def test_the_worker_generators_follow_the_seed():
     import numpy as np
 
+    from autograder.sandbox.values import seed_generators
+
     def state(seed):
-        seeds.seed_everything(seed)
+        seed_generators(seeds.worker_seed(seed))
         return random.random(), float(np.random.rand()), torch.rand(1).item()
 
     assert state(5) == state(5) and state(5) != state(6)
+    assert seeds.worker_seed(5) != 5, "the worker's generators never start from the notebook's seed itself"
 
 
 @pytest.mark.parametrize("text", ["-1", "abc", str(2**53)])
