@@ -88,6 +88,7 @@ class Entry:
     max_score: float
     output: str = ""
     failed: bool = False     # a 0-point entry that still reports a failure (a rule broken)
+    replay: str = ""         # the line of ``output`` that replays a failed hidden case: for the instructor
 
     @property
     def name(self) -> str:

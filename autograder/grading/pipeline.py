@@ -202,7 +202,8 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
                 worth = points * group_share * case.weight / total_weight
                 extra = [] if case.passed else [hint(case.output), "" if case.public else replay]
                 output = "\n".join([case.output, *filter(None, extra)])
-                entry = Entry(release.assignment, item, case.title, worth if case.passed else 0.0, worth, output)
+                entry = Entry(release.assignment, item, case.title, worth if case.passed else 0.0, worth, output,
+                              replay="" if case.passed or case.public else replay)
                 if case.public and case.passed and not earned_hidden:
                     entry.score = 0.0
                     entry.output = ("the public checks pass, but no hidden check does: public points count "

@@ -31,8 +31,9 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
         for entry in result.entries:
             tests.append({
                 "name": entry.name,
-                # Gradescope's place for data of our own: which item the check is of ("" for the whole notebook).
-                "extra_data": {"assignment": entry.assignment, "item": entry.item},
+                # Gradescope's place for data of our own: which item the check is of ("" for the whole notebook),
+                # and the line of the output that replays it, which only the instructor needs.
+                "extra_data": {"assignment": entry.assignment, "item": entry.item, "replay": entry.replay},
                 "score": _round(entry.score),
                 "max_score": _round(entry.max_score),
                 "status": entry.status,
@@ -41,7 +42,7 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
             })
     score = sum(r.score for r in results)
     max_score = sum(r.max_score for r in results)
-    lines = list(problems)
+    lines, for_student = list(problems), list(problems)
     for result in results:
         # No timing here: grading a notebook again with its seed gives the same file, byte for byte.
         lines.append(f"{result.path}: {_round(result.score)}/{_round(result.max_score)}")
@@ -49,14 +50,17 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
             lines.append(f"  hidden inputs: seed {result.seed} (grade again with --seed {result.seed.value})")
         if result.isolation:
             lines.append(f"  isolation: {result.isolation}")
-        lines.extend(f"  note: {note}" for note in result.notes)
+        notes = [f"  note: {note}" for note in result.notes]
         if not result.hidden:
-            lines.append("  public checks only: the hidden cases are not installed here")
-        lines.extend(f"  pending manual grading: {m['name']} ({m['max_score']:g} points)" for m in result.manual)
+            notes.append("  public checks only: the hidden cases are not installed here")
+        notes.extend(f"  pending manual grading: {m['name']} ({m['max_score']:g} points)" for m in result.manual)
+        lines.extend(notes)
+        for_student.extend(notes)     # without the paths, seeds and walls of the grader's machine
     return {
         "score": _round(score),
         "max_score": _round(max_score),
         "output": "\n".join(lines),
+        "output_for_student": "\n".join(for_student),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
@@ -151,10 +155,12 @@ def write_gradebook(rows, releases, path: Path) -> None:
     tmp.replace(path)
 
 
-def feedback_markdown(student: str, data: dict) -> str:
+def feedback_markdown(student: str, data: dict, for_student: bool = False) -> str:
     """A student's report: each check with its points, and why the failed ones failed.
 
     Built from results.json alone, whose messages never hold a hidden case's inputs or expected values.
+    ``for_student`` leaves out what only the instructor needs (replay commands, seeds, the grader's paths
+    and walls), by the fields that hold it: the commit comment that ``publish`` posts.
     """
     lines = [f"# Feedback for {inline(student)}", "",
              f"**Automatic points: {data['score']:g} / {data['max_score']:g}**", ""]
@@ -175,15 +181,19 @@ def feedback_markdown(student: str, data: dict) -> str:
         if failed:
             lines += ["", "### What went wrong", ""]
             for test in failed:
-                lines += [f"**{inline(test['name'])}**", "", fence(test["output"].strip()), ""]
+                output = test["output"]
+                if for_student and test["extra_data"]["replay"]:
+                    output = "\n".join(line for line in output.split("\n") if line != test["extra_data"]["replay"])
+                lines += [f"**{inline(test['name'])}**", "", fence(output.strip()), ""]
         lines.append("")
     pending = data.get("manual", [])
     if pending:
         lines += ["## Graded by hand", ""]
         lines += [f"- {inline(manual['name'])} ({manual['max_score']:g} points)" for manual in pending]
         lines.append("")
-    if data.get("output"):
-        lines += ["## Notes", "", fence(data["output"].strip()), ""]
+    notes = data["output_for_student"] if for_student else data.get("output")
+    if notes:
+        lines += ["## Notes", "", fence(notes.strip()), ""]
     return "\n".join(lines)
 
 

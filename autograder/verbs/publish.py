@@ -21,20 +21,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import github as hub
 from autograder.report.markdown import quiet
+from autograder.report.results import feedback_markdown
 from autograder.verbs.collect import Collected, read_record
 
 MAX_DESCRIPTION = 140      # GitHub cuts a status description there
 MAX_COMMENT = 60_000       # GitHub refuses comments over 65,536 characters
-# Lines of feedback.md that speak to the instructor: how to replay a grading (the runner's paths, the seed).
-# Dropping one cannot open or close a code block: feedback.md's fences are lines of backticks alone (markdown.fence).
-FOR_THE_INSTRUCTOR = re.compile(r"^\s*(replay: |hidden inputs: seed |\S+\.ipynb: [0-9.]+/[0-9.]+$|isolation: )")
 
 
 @dataclass
@@ -70,9 +67,9 @@ def _by_assignment(data: dict) -> list[tuple[str, tuple[float, float]]]:
 
 
 def comment(entry: Collected, data: dict, feedback: str) -> str:
-    """The commit comment: a heading with the score, then the student's feedback.md."""
+    """The commit comment: a heading with the score, then the student's feedback (``feedback_markdown`` for the
+    student: no replay command, seed or path of the grader's machine)."""
     body = feedback.split("\n", 1)[1] if feedback.startswith("# ") else feedback    # its own heading goes
-    body = "\n".join(line for line in body.split("\n") if not FOR_THE_INSTRUCTOR.match(line))
     lines = [f"### Autograder: {data['score']:g}/{data['max_score']:g} points for {entry.commit[:7]}", "",
              "Graded with the hidden checks as well as the public ones. Their inputs are drawn for you and stay "
              "the same from commit to commit; written answers are graded by hand later.", "", body.strip()]
@@ -103,9 +100,7 @@ def publish(github, submitted: Path, gradebook: Path) -> Published:
             commit = github.get_repo(entry.repository).get_commit(entry.commit)
             link = None
             if entry.notebooks and data is not None:
-                feedback = Path(gradebook) / entry.student / "feedback.md"
-                text = feedback.read_text(encoding="utf-8") if feedback.is_file() else ""
-                body = comment(entry, data, text)
+                body = comment(entry, data, feedback_markdown(entry.student, data, for_student=True))
                 # An earlier run that posted this very comment and then stopped: keep that one.
                 earlier = next((old for old in commit.get_comments() if old.body.strip() == body.strip()), None)
                 link = (earlier or commit.create_comment(body)).html_url

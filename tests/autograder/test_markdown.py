@@ -71,12 +71,14 @@ def test_feedback_md_shows_a_hostile_message_as_code(hostile):
 
 def test_the_commit_comment_shows_a_hostile_message_as_code(hostile):
     entry = Collected(STUDENT, "o/r", "0123456789abcdef", "", ["01_corr2d"])
-    text = comment(entry, hostile, report.feedback_markdown(STUDENT, hostile))
+    text = comment(entry, hostile, report.feedback_markdown(STUDENT, hostile, for_student=True))
     assert_inert(text)
     assert headings(text)[0] == "h3: Autograder: 1/4 points for 0123456"
     assert [heading.split(":")[0] for heading in headings(text)] == ["h3", "h2", "h3", "h2"]
     assert "11/11" not in " ".join(headings(text)[1:])
-    assert "replay:" not in text and "### Autograder: 11/11 points" in text    # a line like the replay goes, no more
+    # Only the grader's own replay line is left out (by its field): text of the student's that looks like one stays,
+    # as code.
+    assert "replay: ```" in text and "### Autograder: 11/11 points" in text
 
 
 def test_the_job_summary_shows_a_hostile_message_as_code(hostile, tmp_path, monkeypatch):
