@@ -147,30 +147,72 @@ _STARTER = ("import json, sys; sys.path.insert(0, sys.argv[1]); import autograde
 
 
 class Zygote:
-    """The process that forks workers (``autograder.sandbox.zygote``), started once behind the walls."""
+    """The process that forks workers (``autograder.sandbox.zygote``), started once behind the walls.
 
-    def __init__(self) -> None:
+    A zygote is this process's own, or, started with ``slots``, one that as many processes forked from this
+    one share (``grade-all``'s judges): it serves a control socket per slot, and each of those processes takes
+    a slot of its own (:meth:`claim`), so their requests never interleave. Only the process that started it
+    kills it.
+    """
+
+    def __init__(self, slots: int = 0) -> None:
         self.walls = confine.isolation()
-        _become_subreaper()
+        _session.become_subreaper()
+        self.owner = os.getpid()
         self.home = tempfile.mkdtemp(prefix="autograder-zygote-")
-        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        config = {"control_fd": theirs.fileno(), "namespaces": self.walls.strong}
+        pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(max(slots, 1))]
+        self.controls = [ours for ours, _ in pairs]
+        self.control: socket.socket | None = None if slots else self.controls[0]
+        theirs = [their.fileno() for _, their in pairs]
+        config = {"control_fds": theirs, "namespaces": self.walls.strong}
         with open(Path(self.home) / "zygote.log", "wb") as log:
             self.process = subprocess.Popen(
                 [*self.walls.zygote_prefix, sys.executable, "-I", "-X", "faulthandler", "-c", _STARTER,
                  str(PACKAGE_PARENT), json.dumps(config)],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                pass_fds=theirs, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=self.home, env=_worker_environment(self.home), start_new_session=True)
-        theirs.close()
+        for _, their in pairs:
+            their.close()
+        self.pid = self.process.pid
+        self.started = _start_time(self.pid)     # with the pid, names this process even once the pid is reused
+        self.free = -1                            # the slots not yet taken, two bytes each, in a pipe
+        if slots:
+            self.free, write = os.pipe()
+            os.write(write, b"".join(slot.to_bytes(2, "big") for slot in range(slots)))
+            os.close(write)
+            os.set_blocking(self.free, False)
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        """Whether it runs, asked from any process (not only its parent, which alone could wait for it)."""
+        return self.started is not None and _start_time(self.pid) == self.started
+
+    @property
+    def serving(self) -> bool:
+        """Whether this process can ask it for workers: it runs, and this process holds a slot of it."""
+        return self.control is not None and self.control.fileno() >= 0 and self.alive
+
+    def claim(self) -> bool:
+        """In a process forked from the one that started this shared zygote: take a free slot, close the others'
+        sockets here; False (and nothing held) if none is left."""
+        try:
+            slot = os.read(self.free, 2) if self.free >= 0 else b""
+        except BlockingIOError:
+            slot = b""
+        mine = self.controls[int.from_bytes(slot, "big")] if len(slot) == 2 else None
+        for control in self.controls:
+            if control is not mine:
+                control.close()
+        self.controls, self.control = [mine] if mine else [], mine
+        self._close_free()
+        return mine is not None
 
     def spawn(self, request: dict, fds: list[int], seconds: float) -> int:
         """Fork a worker with these pipes and log; return the pid of its waiting parent (GraderFault if not)."""
-        self.control.settimeout(seconds)
         try:
+            if self.control is None:
+                raise OSError("this process holds no slot of the zygote")
+            self.control.settimeout(seconds)
             socket.send_fds(self.control, [json.dumps(request).encode()], fds)
             reply = json.loads(self.control.recv(4096))
             return int(reply["pid"])
@@ -183,9 +225,14 @@ class Zygote:
             raise GraderFault(f"the zygote did not fork a worker ({type(error).__name__}: {error})\n{log}") from None
 
     def close(self) -> None:
-        self.control.close()
+        """Stop asking it for workers; the process that started it also kills it, and with it its workers."""
+        for control in self.controls:
+            control.close()
+        self._close_free()
+        if os.getpid() != self.owner:
+            return
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         try:
@@ -194,18 +241,19 @@ class Zygote:
             pass
         shutil.rmtree(self.home, ignore_errors=True)
 
+    def _close_free(self) -> None:
+        if self.free >= 0:
+            os.close(self.free)
+            self.free = -1
 
-_zygote: Zygote | None = None
 
-
-def zygote() -> Zygote:
-    """The live zygote, started (again) when needed."""
-    global _zygote
-    if _zygote is None or not _zygote.alive:
-        if _zygote is not None:
-            _zygote.close()
-        _zygote = Zygote()
-    return _zygote
+def _start_time(pid: int) -> int | None:
+    """When process ``pid`` started (in clock ticks since boot), or None if it is gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19]) if len(fields) > 19 and fields[0] not in "ZX" else None
 
 
 def _process_clock(pid: int) -> float:
@@ -288,9 +336,10 @@ class WorkerProcess:
         self.parent = self.pid = 0
         self.pid_namespace = ""   # learnt after start-up: every process in it dies with the worker
         try:
+            self.zygote = zygote()
             with open(self.log_path, "wb") as log:
-                self.parent = zygote().spawn(request, [request_read, reply_write, log.fileno()],
-                                             self.limits.start_seconds)
+                self.parent = self.zygote.spawn(request, [request_read, reply_write, log.fileno()],
+                                                self.limits.start_seconds)
         except GraderFault:
             self.close()
             raise
@@ -387,7 +436,7 @@ class WorkerProcess:
 
     def _blame_the_zygote(self) -> None:
         """A worker that ended with its zygote (which student code cannot reach) ended by the grader's fault."""
-        if _zygote is None or not _zygote.alive:
+        if not self.zygote.alive:
             self.close(wait=False)
             raise GraderFault("the zygote that forked the worker died while the worker ran")
 
@@ -446,7 +495,7 @@ class WorkerProcess:
                 os.killpg(self.parent, signal.SIGKILL)   # without namespaces: the worker's session
             except (ProcessLookupError, PermissionError):
                 pass
-            _dying.append((self.pid_namespace, self.parent))
+            _session.dying.append((self.pid_namespace, self.parent))
         if wait:
             reap()
         for fd in (self.request_write, self.reply_read):
@@ -493,7 +542,7 @@ def _processes() -> list[tuple[int, str, int]]:
     """(pid, PID namespace, session id) of every live process this user may inspect.
 
     A zombie is dead already: this process reaps the ones it inherited (see
-    :func:`_become_subreaper`) and leaves the others to their parent.
+    :meth:`Sandbox.become_subreaper`) and leaves the others to their parent.
     """
     found = []
     for entry in os.scandir("/proc"):
@@ -520,66 +569,149 @@ def _reap_zombie(pid: int) -> None:
         pass
 
 
-@functools.cache
-def _become_subreaper() -> None:
-    """Inherit the worker's orphans (its PID namespace's init, once ``unshare`` is killed), to reap them.
+class Sandbox:
+    """One process's zygote (its own, or a slot of one it shares with the processes forked beside it) and the
+    killed workers it has yet to see gone. The module's functions act on the process's one session."""
 
-    Otherwise they wait, as zombies, for the machine's init, which may be slow to reap.
-    """
-    import ctypes
+    def __init__(self) -> None:
+        self.current: Zygote | None = None    # the zygote this process asks for workers
+        self.shared: Zygote | None = None     # the zygote this process started for the processes it forks
+        self.dying: list[tuple[str, int]] = []   # (PID namespace, session) of killed workers
+        self.subreaper = 0                    # the pid that asked to be one: a forked child is none
 
-    PR_SET_CHILD_SUBREAPER = 36
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    def zygote(self) -> Zygote:
+        """The live zygote, started (again) when needed."""
+        if self.current is None or not self.current.serving:
+            if self.current is not None:
+                self.current.close()
+            self.current = Zygote()
+        return self.current
+
+    def share(self, slots: int) -> None:
+        """Start a zygote that ``slots`` processes forked from this one share (:meth:`join`); one shared before
+        is killed, so that no slot that a process ended with in the middle of a request is handed out again."""
+        self.stop_sharing()
+        self.shared = Zygote(slots)
+
+    def stop_sharing(self) -> None:
+        """Kill the shared zygote, and with it the workers it forked."""
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+
+    def join(self) -> None:
+        """In a process forked from one that shares a zygote: take a slot of it (a zygote of its own if there is
+        none), started now. What the parent holds is left to the parent."""
+        shared, self.shared = self.shared, None
+        self.forget()
+        if shared is not None and shared.claim():
+            self.current = shared
+        elif shared is not None:
+            shared.close()
+        self.zygote()
+
+    def forget(self) -> None:
+        """In a forked process: the zygote and the killed workers are the parent's (closing them here only
+        closes this process's copies of its sockets)."""
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+        self.dying.clear()
+
+    def restart(self) -> None:
+        """A fresh zygote after a fault of the grader's own: the old one and all its workers are killed first.
+        A shared zygote is only let go (the other processes go on with it); this process gets its own."""
+        self.stop()
+        self.zygote()
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.current.close()
+            self.current = None
+        self.reap()
+
+    def reap(self) -> None:
+        """Kill what is left of every killed worker (its PID namespace, or its session); wait until it is gone."""
+        deadline = time.monotonic() + EXIT_GRACE_SECONDS
+        while self.dying:
+            namespaces = {namespace for namespace, _ in self.dying if namespace}
+            sessions = {session for _, session in self.dying}
+            strays = [pid for pid, namespace, sid in _processes() if namespace in namespaces or sid in sessions]
+            if not strays or time.monotonic() > deadline:
+                self.dying.clear()
+                return
+            for pid in strays:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            time.sleep(0.02)
+
+    def become_subreaper(self) -> None:
+        """Inherit the orphans of the zygotes this process starts (its workers' go to their zygote), to reap them.
+
+        Otherwise they wait, as zombies, for the machine's init, which may be slow to reap.
+        """
+        if self.subreaper == os.getpid():
+            return
+        import ctypes
+
+        PR_SET_CHILD_SUBREAPER = 36
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+        self.subreaper = os.getpid()
 
 
-_dying: list[tuple[str, int]] = []   # (PID namespace, session) of killed workers
+_session = Sandbox()
+
+
+def zygote() -> Zygote:
+    """This process's live zygote, started (again) when needed."""
+    return _session.zygote()
 
 
 def reap() -> None:
-    """Kill what is left of every killed worker (its PID namespace, or its session); wait until it is gone."""
-    deadline = time.monotonic() + EXIT_GRACE_SECONDS
-    while _dying:
-        namespaces = {namespace for namespace, _ in _dying if namespace}
-        sessions = {session for _, session in _dying}
-        strays = [pid for pid, namespace, sid in _processes() if namespace in namespaces or sid in sessions]
-        if not strays or time.monotonic() > deadline:
-            _dying.clear()
-            return
-        for pid in strays:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.02)
+    """Kill what is left of every killed worker; wait until it is gone."""
+    _session.reap()
 
 
 # -- the zygote, started ahead of need -----------------------------------------------------------
 
+def prestart() -> None:
+    """Start the zygote now, so its ``import torch`` overlaps the judge's."""
+    _session.zygote()
+
+
+def share(slots: int) -> None:
+    """Start, now, the one zygote that ``slots`` processes about to be forked from this one share (:func:`join`)."""
+    _session.share(slots)
+
+
+def stop_sharing() -> None:
+    """Kill the zygote started by :func:`share`."""
+    _session.stop_sharing()
+
+
+def join() -> None:
+    """In a process forked from one that called :func:`share`: a slot of that zygote, or a zygote of its own."""
+    _session.join()
+
+
 def forget_zygote() -> None:
     """In a process forked from one with a zygote: that zygote is the parent's; start afresh."""
-    global _zygote
-    _zygote = None
-    _dying.clear()
+    _session.forget()
 
 
 def restart() -> None:
-    """A fresh zygote after a fault of the grader's own: the old one and all its workers are killed first."""
-    _stop_zygote()
-    zygote()
-
-
-def prestart() -> None:
-    """Start the zygote now, so its ``import torch`` overlaps the judge's."""
-    zygote()
+    """A fresh zygote after a fault of the grader's own (one of this process's own, never a shared one)."""
+    _session.restart()
 
 
 @atexit.register
-def _stop_zygote() -> None:
-    global _zygote
-    if _zygote is not None:
-        _zygote.close()
-        _zygote = None
-    reap()
+def stop() -> None:
+    """Kill every zygote this process started (in a forked process, only close its copies of their sockets),
+    and what is left of the workers it killed. At exit, or where a process leaves without running atexit."""
+    _session.stop()
+    _session.stop_sharing()

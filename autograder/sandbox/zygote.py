@@ -4,13 +4,17 @@ Starting a Python that imports torch costs seconds of CPU; forking one that
 already did costs milliseconds. The judge starts this process once, behind
 the namespaces of ``confine.isolation()`` (no network, its own mounts), and
 asks it for workers over a Unix socket, handing over each worker's pipes and
-log file with ``SCM_RIGHTS``. No student code ever runs here.
+log file with ``SCM_RIGHTS``. No student code ever runs here. ``grade-all``
+starts one for all its judge processes: it serves a socket per judge, so
+their requests never interleave.
 
 Each worker is forked into fresh namespaces of its own: the child enters new
 mount, PID and network namespaces and forks again, so the worker is the first
 process of a PID namespace, and killing it kills everything it started. The
 child stays behind to wait for it and sends its exit status down the reply
-pipe; the judge finds the worker as the child's only child. The worker raises
+pipe; the judge finds the worker as the child's only child. A worker whose
+child died first is the zygote's to reap (it is their subreaper), whichever
+judge asked for it. The worker raises
 its own walls (``confine.confine``: a root filesystem built from the allowlist,
 limits, a uid of its own) and serves. Without namespaces the same two forks
 happen, in a new session.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import selectors
 import signal
 import socket
 import sys
@@ -30,10 +35,11 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def main(config: dict) -> None:
-    """Serve spawn requests until the judge closes the control socket."""
+    """Serve spawn requests until the judges have closed every control socket."""
     import matplotlib
     import torch  # noqa: F401 - imported once, here, for every worker
 
@@ -44,26 +50,42 @@ def main(config: dict) -> None:
     import matplotlib.pyplot  # noqa: F401
 
     _die_with_parent()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # children are reaped by the kernel
-    control = socket.socket(fileno=config["control_fd"])
-    while True:
-        try:
-            message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
-        except OSError:
-            os._exit(0)
-        if not message:
-            os._exit(0)
-        request = json.loads(message)
-        pid = os.fork()
-        if pid == 0:
+    # Children, and the workers orphaned when their waiting parent dies first, are reaped by the kernel.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    controls = [socket.socket(fileno=fd) for fd in config["control_fds"]]
+    selector = selectors.DefaultSelector()
+    for control in controls:
+        selector.register(control, selectors.EVENT_READ)
+    while selector.get_map():
+        for key, _ in selector.select():
+            control = key.fileobj
             try:
+                message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+            except OSError:
+                message, fds = b"", []
+            if not message:     # that judge is gone
+                selector.unregister(control)
                 control.close()
-                _child(request, fds, namespaces=config["namespaces"])
-            finally:
-                os._exit(70)
-        for fd in fds:
-            os.close(fd)
-        control.send(json.dumps({"pid": pid}).encode())
+                continue
+            request = json.loads(message)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    selector.close()
+                    for each in controls:
+                        each.close()
+                    _child(request, fds, namespaces=config["namespaces"])
+                finally:
+                    os._exit(70)
+            for fd in fds:
+                os.close(fd)
+            try:
+                control.send(json.dumps({"pid": pid}).encode())
+            except OSError:
+                selector.unregister(control)
+                control.close()
+    os._exit(0)
 
 
 def _child(request: dict, fds: list[int], namespaces: bool) -> None:

@@ -6,9 +6,11 @@ for the class ``<out>/gradebook.csv``: a row per student, a column per graded it
 
 Students are graded by ``jobs`` judge processes forked from this one once it has imported
 what grading needs (torch, pytest, nbformat), so no notebook pays for starting Python again.
-Each judge process starts its own zygote; every notebook still runs in a worker of its own,
-behind the same walls as ``grade``. A student whose grading fails, or kills a judge process,
-gets a results file that says so and a flagged row; the other students are not touched.
+They share one zygote, started here before them: each asks it for workers over a socket of its
+own, and a judge that meets a fault of the grader's own goes on with a zygote of its own. Every
+notebook still runs in a worker of its own, behind the same walls as ``grade``. A student whose
+grading fails, or kills a judge process, gets a results file that says so and a flagged row; the
+other students are not touched.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import concurrent.futures
 import csv
 import hashlib
 import multiprocessing
+import multiprocessing.util
 import os
 import shutil
 import sys
@@ -196,14 +199,14 @@ _releases: dict[str, Release] = {}
 
 
 def _start_judge(releases: dict[str, Release], threads: int) -> None:
-    """In each forked judge process: its share of the CPUs, and its own zygote, started at once."""
+    """In each forked judge process: its share of the CPUs, and its slot of the zygote the judges share."""
     import torch
 
     global _releases
     _releases = releases
     torch.set_num_threads(threads)    # the judge's own references; workers always run sandbox.WORKER_THREADS
-    sandbox.forget_zygote()
-    sandbox.prestart()
+    sandbox.join()
+    multiprocessing.util.Finalize(None, sandbox.stop, exitpriority=0)   # a judge leaves without running atexit
 
 
 def _grade_in_judge(folder: Path, out: Path, hidden: bool) -> StudentRow:
@@ -234,7 +237,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     releases = {name: releases[name] for name in chosen}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _warm_up()
+    _warm_up(max(1, jobs))
     rows: dict[str, StudentRow] = {}
     bar = _bar(len(folders), progress)
     pending = list(folders)
@@ -243,6 +246,8 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     for attempt in (1, 2):
         if not pending:
             break
+        if attempt > 1:
+            sandbox.share(max(1, jobs))    # fresh judges, a fresh zygote: no slot a dead judge left mid-request
         context = multiprocessing.get_context("fork")
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         with concurrent.futures.ProcessPoolExecutor(max(1, jobs), mp_context=context, initializer=_start_judge,
@@ -262,6 +267,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         if attempt == 1:
             for folder in pending:
                 rows.pop(folder.name, None)
+    sandbox.stop_sharing()
     for folder in pending:
         if folder.name not in rows:
             rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
@@ -280,8 +286,10 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     return ordered
 
 
-def _warm_up() -> None:
-    """Import what grading needs once, here, so every forked judge process starts warm."""
+def _warm_up(judges: int) -> None:
+    """Start the zygote the judges will share (its ``import torch`` overlaps this process's), and import
+    what grading needs once, here, so every forked judge process starts warm."""
+    sandbox.share(judges)
     import nbformat  # noqa: F401
     import pytest  # noqa: F401
     import torch  # noqa: F401

@@ -235,6 +235,87 @@ def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_pat
     assert sorted(p.name for p in (tmp_path / "merged").iterdir() if p.is_dir()) == [row.student for row in whole]
 
 
+# -- one zygote for the class ------------------------------------------------------------------------------
+
+def _zygote_log(monkeypatch, tmp_path, fail_first_spawn: bool = False):
+    """Log every zygote started and every worker asked for, as lines "start|spawn PROCESS ZYGOTE"; with
+    ``fail_first_spawn``, the first request of the whole class (whichever judge makes it) fails."""
+    from autograder.sandbox import process as sandbox
+
+    log, first = tmp_path / "zygotes", tmp_path / "first-spawn"
+    start, spawn = sandbox.Zygote.__init__, sandbox.Zygote.spawn
+
+    def logged_start(self, *args, **kwargs):
+        start(self, *args, **kwargs)
+        with open(log, "a") as handle:
+            handle.write(f"start {os.getpid()} {self.pid}\n")
+
+    def logged_spawn(self, request, fds, seconds):
+        with open(log, "a") as handle:
+            handle.write(f"spawn {os.getpid()} {self.pid}\n")
+        if fail_first_spawn:
+            try:
+                os.close(os.open(first, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                pass
+            else:
+                self.close()
+                raise sandbox.GraderFault("injected: the zygote did not fork a worker")
+        return spawn(self, request, fds, seconds)
+
+    monkeypatch.setattr(sandbox.Zygote, "__init__", logged_start)
+    monkeypatch.setattr(sandbox.Zygote, "spawn", logged_spawn)
+    return lambda: [(kind, int(process), int(zygote)) for kind, process, zygote in
+                    (line.split() for line in log.read_text().splitlines())]
+
+
+def _full_marks(tmp_path, rows):
+    for row in rows:
+        data = json.loads((tmp_path / "out" / row.student / "results.json").read_text())
+        assert not row.internal_error and data["score"] == 11, data["output"]
+
+
+@pytest.mark.slow
+def test_the_judges_of_a_class_share_one_zygote(tmp_path, monkeypatch):
+    events = _zygote_log(monkeypatch, tmp_path)
+    for student in ("ann", "ben", "cat", "dan"):
+        _submit(tmp_path / "submitted", student)
+    rows = grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "out", jobs=2, progress=False)
+    _full_marks(tmp_path, rows)
+    starts = [(process, zygote) for kind, process, zygote in events() if kind == "start"]
+    assert starts and starts == [(os.getpid(), starts[0][1])], "one zygote, started before the judges"
+    spawns = [(process, zygote) for kind, process, zygote in events() if kind == "spawn"]
+    assert {zygote for _, zygote in spawns} == {starts[0][1]}, "every worker came from it"
+    assert len({process for process, _ in spawns}) == 2, "both judges asked it for workers"
+    assert not _alive(starts[0][1]), "it is stopped once the class is graded"
+
+
+@pytest.mark.slow
+def test_a_judge_that_meets_a_grader_fault_gets_its_own_zygote_and_the_others_keep_the_shared_one(tmp_path,
+                                                                                                   monkeypatch):
+    events = _zygote_log(monkeypatch, tmp_path, fail_first_spawn=True)
+    for student in ("ann", "ben", "cat", "dan"):
+        _submit(tmp_path / "submitted", student)
+    rows = grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "out", jobs=2, progress=False)
+    _full_marks(tmp_path, rows)
+    log = events()
+    [(_, _, shared), (_, faulty, private)] = [event for event in log if event[0] == "start"]
+    assert log[0] == ("start", os.getpid(), shared)
+    restart = log.index(("start", faulty, private))
+    assert ("spawn", faulty, shared) in log[:restart], "the judge whose request failed started a zygote of its own"
+    after = log[restart + 1:]
+    assert {zygote for kind, process, zygote in after if process == faulty} == {private}
+    others = [zygote for kind, process, zygote in after if kind == "spawn" and process != faulty]
+    assert others and set(others) == {shared}, "the other judge went on with the shared zygote"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 # -- faults of the grader's own: retried, then never final ---------------------------------------------
 
 def _faulty_zygotes(monkeypatch, tmp_path, faulty_pools: int):

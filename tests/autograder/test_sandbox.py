@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,59 @@ def test_a_dead_zygote_is_started_again():
     sandbox.zygote().close()
     with Student([PROBE], FAST) as student:
         assert student.add(1, 2) == 3
+
+
+@pytest.mark.slow
+def test_processes_forked_beside_each_other_share_one_zygote_and_one_that_restarts_gets_its_own():
+    sandbox.share(2)
+    shared = sandbox._session.shared
+    try:
+        restarted = _in_a_forked_judge(_restarts)
+        assert restarted != shared.pid, "a judge that restarts gets a zygote of its own"
+        assert shared.alive, "and the shared one stays up for the other judges"
+        assert _in_a_forked_judge(_asks_once) == shared.pid, "the next judge still asks the shared zygote"
+    finally:
+        sandbox.stop_sharing()
+    assert not shared.alive, "the process that shared it stops it"
+
+
+def _asks_once() -> int:
+    with Student([PROBE], FAST) as student:
+        assert student.add(1, 2) == 3
+    return sandbox.zygote().pid
+
+
+def _restarts() -> int:
+    first = _asks_once()
+    sandbox.restart()
+    assert sandbox.zygote().owner == os.getpid()
+    second = _asks_once()
+    assert first != second
+    return second
+
+
+def _in_a_forked_judge(task) -> int:
+    """Run ``task`` in a process forked from this one, as ``grade-all`` forks its judges; what it returns."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(read)
+            sandbox.join()
+            os.write(write, str(task()).encode())
+            sandbox.stop()
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        text = answer.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and text.isdigit(), "the forked judge's task failed"
+    return int(text)
 
 
 @pytest.mark.slow

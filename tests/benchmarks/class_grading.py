@@ -1,6 +1,7 @@
 """Grading a class: `grade-all --jobs 1` against `--jobs 2`, and against `nbgrader autograde` on the same class.
 
-    .venv/bin/python tests/benchmarks/class_grading.py [--students 12] [--assignment 01_corr2d] [--no-nbgrader]
+    .venv/bin/python tests/benchmarks/class_grading.py [--students 12] [--assignment 01_corr2d] [--jobs 1 2]
+                                                       [--no-nbgrader]
 
 Builds a class in a temporary nbgrader course: every third student hands in the instructor's
 solution, one the blank release, the others one of the assignment's sample mistakes
@@ -40,6 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=12)
     parser.add_argument("--assignment", default="01_corr2d")
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="grade-all's --jobs, one run each")
     parser.add_argument("--no-nbgrader", action="store_true")
     args = parser.parse_args()
     a, n = args.assignment, args.students
@@ -53,7 +55,7 @@ def main() -> None:
             overrides = read_sample(samples[i % len(samples)])[0] if i % 3 and samples and i != 1 else None
             build_submission(course / "submitted" / student, a, overrides, solved=i != 1)
         print(f"{n} students of {a} ({os.cpu_count()} CPUs)")
-        for jobs in (1, 2):
+        for jobs in args.jobs:
             seconds = timed([sys.executable, "-m", "autograder", "grade-all", "submitted", "--jobs", str(jobs),
                              "--out", f"gradebook-{jobs}", "--release", str(ROOT / "assignments")], course)
             print(f"grade-all --jobs {jobs}: {seconds:6.1f} s, {seconds / n:5.2f} s per notebook")
