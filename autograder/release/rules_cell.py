@@ -9,18 +9,23 @@ the current text, and ``tests/autograder/test_handbook.py`` that the routes the
 text forbids and allows are the ones the grader's rule forbids and allows, that
 each ban it names scores what it says, and that ``autograder.grading.rules`` holds no
 ban the text does not name.
+
+The same command writes the setup cell's helpers from their one source, ``release/setup_helpers.py``
+(:func:`write_helpers`); ``tests/release/test_setup_helpers.py`` fails while a notebook holds a stale copy.
 """
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
 import nbformat
 
-from autograder.course import COURSE, RULES_CELL_ID, assignment_names
+from autograder.course import COURSE, RULES_CELL_ID, SETUP_GRADE_ID, assignment_names
 from autograder.grading import declarations as items
 from autograder.grading import rules
+from autograder.release.setup_helpers import REQUIRED
 from autograder.sandbox import process as sandbox
 
 CELL_ID = RULES_CELL_ID
@@ -262,11 +267,55 @@ def write(path: Path) -> bool:
     return True
 
 
+SETUP_HELPERS = Path(__file__).with_name("setup_helpers.py")
+
+
+def helper_sources() -> dict[str, str]:
+    """name -> source of each function of ``release/setup_helpers.py``, the one source of the setup cells' helpers."""
+    text = SETUP_HELPERS.read_text(encoding="utf-8")
+    return {node.name: ast.get_source_segment(text, node) for node in ast.parse(text).body
+            if isinstance(node, ast.FunctionDef)}
+
+
+def write_helpers(path: Path) -> bool:
+    """Put the current setup helpers into one source notebook's setup cell; True if it changed.
+
+    Each helper the cell defines is replaced by the one source's text; a required one it lacks is added at
+    the end. The notebook's own functions and its imports stay as they are.
+    """
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    cells = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == SETUP_GRADE_ID]
+    if not cells:
+        return False
+    cell, helpers = cells[0], helper_sources()
+    lines = cell.source.split("\n")
+    defined = {node.name: node for node in ast.parse(cell.source).body
+               if isinstance(node, ast.FunctionDef) and node.name in helpers}
+    for name, node in sorted(defined.items(), key=lambda pair: -pair[1].lineno):    # bottom up: lines stay put
+        start = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)]) - 1
+        lines[start:node.end_lineno] = helpers[name].split("\n")
+    source = "\n".join(lines)
+    missing = [helpers[name] for name in REQUIRED if name not in defined]
+    if missing:
+        source = source.rstrip("\n") + "\n\n\n" + "\n\n\n".join(missing)
+    if source == cell.source:
+        return False
+    cell.source = source
+    nbformat.write(notebook, path)
+    return True
+
+
 def main(solutions: Path) -> int:
+    """Write the rules cell and the setup helpers into every source notebook under ``solutions``."""
     sources = [Path(solutions) / name / f"{name}.ipynb" for name in assignment_names(solutions)]
-    changed = [path for path in sources if path.is_file() and write(path)]
-    for path in changed:
-        print(f"updated the rules cell of {path}: regenerate its release with nbgrader generate_assignment")
+    for path in sources:
+        if not path.is_file():
+            continue
+        changed = [what for what, writer in (("rules cell", write), ("setup helpers", write_helpers)) if writer(path)]
+        if changed:
+            print(f"updated the {' and the '.join(changed)} of {path}: regenerate its release with "
+                  "nbgrader generate_assignment")
     return 0
 
 

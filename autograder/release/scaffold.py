@@ -6,14 +6,10 @@ Instructor material like the solutions it holds: the student template leaves thi
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 from autograder.course import EXERCISE_PREFIX, INTRO_CELL_ID, NBGRADER_SCHEMA, SETUP_GRADE_ID, hidden_id, item_test_id
 
 ITEM = "relu"
 POINTS = 2
-SETUP_HELPERS = Path(__file__).with_name("setup_helpers.py")
 SETUP_IMPORTS = "import math\n\nimport numpy as np\nimport torch\n"
 
 
@@ -21,10 +17,9 @@ SETUP_IMPORTS = "import math\n\nimport numpy as np\nimport torch\n"
 
 def setup_source() -> str:
     """The setup cell: the imports, then every helper of release/setup_helpers.py exactly as written there."""
-    text = SETUP_HELPERS.read_text(encoding="utf-8")
-    functions = [ast.get_source_segment(text, node) for node in ast.parse(text).body
-                 if isinstance(node, ast.FunctionDef)]
-    return SETUP_IMPORTS + "\n\n" + "\n\n\n".join(functions)
+    from autograder.release.rules_cell import helper_sources
+
+    return SETUP_IMPORTS + "\n\n" + "\n\n\n".join(helper_sources().values())
 
 
 def _meta(grade_id: str, *, solution: bool = False, grade: bool = False, locked: bool = False,

@@ -36,3 +36,29 @@ def test_the_setup_cell_holds_the_one_copy_of_the_helpers(path):
     assert not missing, f"{path}: the setup cell lacks {missing}"
     stale = [name for name in CANONICAL if name in functions and functions[name] != CANONICAL[name]]
     assert not stale, f"{path}: {stale} differ from autograder/release/setup_helpers.py: copy them from there"
+
+
+def test_the_writer_puts_the_one_copy_back_into_a_stale_notebook(tmp_path):
+    from autograder.release.rules_cell import write_helpers
+
+    path = tmp_path / "01_corr2d.ipynb"
+    path.write_bytes(COURSE.source("01_corr2d").read_bytes())
+    notebook = nbformat.read(path, as_version=4)
+    setup = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == SETUP_GRADE_ID)
+    tree = ast.parse(setup.source)
+    lost = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "self_check")
+    lines = setup.source.split("\n")
+    del lines[lost.lineno - 1:lost.end_lineno]                          # a required helper gone...
+    setup.source = "\n".join(lines).replace("expected shape", "wanted shape")   # ...and another one stale
+    nbformat.write(notebook, path)
+    assert setup_functions(path)["check_close"] != CANONICAL["check_close"]
+    assert write_helpers(path) and not write_helpers(path), "written once, then nothing left to change"
+    functions = setup_functions(path)
+    assert {name: functions[name] for name in CANONICAL if name in functions} == \
+        {name: CANONICAL[name] for name in CANONICAL if name in functions}
+    assert "self_check" in functions
+    def others(notebook_path):
+        return [cell.source for cell in nbformat.read(notebook_path, as_version=4).cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id") != SETUP_GRADE_ID]
+
+    assert others(path) == others(COURSE.source("01_corr2d")), "no other cell changes"
