@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.conftest import ASSIGNMENTS, build_submission
+from tests.support import ASSIGNMENTS, build_submission
 
 RECEPTIVE_FIELD = '''
 import functools

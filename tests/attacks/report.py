@@ -13,8 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.attacks.test_attacks import ATTACKS, header  # noqa: E402
-from tests.conftest import ASSIGNMENTS, build_submission  # noqa: E402
+from tests.support import ASSIGNMENTS, ATTACKS, build_submission, header  # noqa: E402  # noqa: E402
 
 
 def main() -> None:

@@ -30,10 +30,8 @@ import pytest
 
 from autograder import cli
 from autograder.sandbox.confine import isolation
-from tests.conftest import ASSIGNMENTS, ROOT, build_submission
+from tests.support import ASSIGNMENTS, ATTACKS, ROOT, build_submission, header
 
-HERE = Path(__file__).resolve().parent
-ATTACKS = sorted((HERE / "01_corr2d").glob("*.py"))
 CANARY = "ghs_canary_0123456789"
 PORT = 47613
 LEAKS = (CANARY, "def ref_corr2d", "BEGIN SOLUTION", "Grade notebooks: find them")
@@ -48,11 +46,6 @@ def fingerprint() -> dict[str, str]:
              if p.is_file() and "__pycache__" not in p.parts]
     files.append(Path(torch.__file__).parent / "functional.py")
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
-
-
-def header(path: Path, key: str) -> str:
-    return next(line.split(":", 1)[1].strip() for line in path.read_text().splitlines()
-                if line.startswith(f"# {key}:"))
 
 
 def tactic(path: Path) -> str:

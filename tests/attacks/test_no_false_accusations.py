@@ -33,7 +33,7 @@ import torch
 from autograder.notebook import Cell
 from autograder.sandbox.process import Limits
 from autograder.student.sandboxed import Student, StudentError
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, build_submission, solution_code
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, build_submission, solution_code
 
 MODES = ("shape", "dtype", "raise")
 MANGLER = '''

@@ -22,7 +22,7 @@ from autograder.notebook import Cell
 from autograder.sandbox.confine import isolation
 from autograder.sandbox.process import Limits
 from autograder.student.sandboxed import Student
-from tests.conftest import ASSIGNMENTS, build_submission, solution_code
+from tests.support import ASSIGNMENTS, build_submission, solution_code
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not isolation().namespaces,

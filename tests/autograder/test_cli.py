@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ASSIGNMENTS, ROOT
+from tests.support import ASSIGNMENTS, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ def test_inside_github_actions_it_writes_a_job_summary(tmp_path):
 
 
 def test_nbgrader_submission_folders_are_found_at_any_depth(tmp_path):
-    from tests.conftest import build_submission
+    from tests.support import build_submission
 
     for student in ("alice", "bob"):
         build_submission(tmp_path / "submitted" / student, "01_corr2d", solved=False)
@@ -59,7 +59,7 @@ def test_nbgrader_submission_folders_are_found_at_any_depth(tmp_path):
 
 def flipped_on_one_axis(directory):
     """A partly wrong 01: conv2d_strict flips the rows only, so its hidden failures print input-dependent errors."""
-    from tests.conftest import SAMPLES, build_submission, read_sample
+    from tests.support import SAMPLES, build_submission, read_sample
 
     overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "conv2d_strict_flips_one_axis.py")
     return build_submission(directory, "01_corr2d", overrides)

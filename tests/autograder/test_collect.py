@@ -13,7 +13,7 @@ import pytest
 
 from autograder import cli
 from autograder.verbs.collect import CollectError, collect, parse_deadline
-from tests.conftest import ASSIGNMENTS, COMMIT_DATE, ROOT, build_submission, student_repo
+from tests.support import ASSIGNMENTS, COMMIT_DATE, ROOT, build_submission, student_repo
 
 DEADLINE = "2026-12-15T23:59:00+01:00"
 BEFORE = COMMIT_DATE

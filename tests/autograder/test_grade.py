@@ -14,7 +14,7 @@ from autograder.judge import plugin as judge
 from autograder.model import CallRecord, LoadReport, Route
 from autograder.notebook import read_release
 from autograder.report.results import results_json
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
 
 
 def item_scores(entries) -> dict[str, tuple[float, float]]:

@@ -13,7 +13,7 @@ import pytest
 from autograder.notebook import read_release
 from autograder.report import results as report
 from autograder.verbs.grade_all import StudentRow, grade_class
-from tests.conftest import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
+from tests.support import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
 
 ASSIGNMENT = "01_corr2d"
 ATTACKS = ROOT / "tests" / "attacks" / ASSIGNMENT

@@ -11,19 +11,7 @@ import pytest
 from autograder.judge import plugin as judge
 from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import read_release
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, solution_code
-
-
-def namespace(assignment: str, overrides: dict[str, str] | None = None) -> dict:
-    """The release's setup cells and the instructor's solution cells (some replaced), run here."""
-    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
-    space: dict = {"__name__": "__student__"}
-    exec(compile(release.setup_source, "<setup>", "exec"), space)  # noqa: S102 - course code
-    code = {**solution_code(assignment), **(overrides or {})}
-    for grade_id in release.solution_ids:
-        exec(compile(code[grade_id], f"<{grade_id}>", "exec"), space)  # noqa: S102 - course code
-    return space
-
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, namespace
 
 TRAINS = {"05_lenet"}   # its cases train LeNets: seconds, so in the slow tier
 

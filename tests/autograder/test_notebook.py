@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder.grading.pipeline import grade_notebook
-from tests.conftest import ASSIGNMENTS, build_submission
+from tests.support import ASSIGNMENTS, build_submission
 
 
 @pytest.mark.parametrize("content, message", [

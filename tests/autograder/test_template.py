@@ -12,7 +12,7 @@ import pytest
 from autograder.grading.declarations import PUBLIC_SHARE
 from autograder.notebook import read_release
 from autograder.release import repository as template
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS
 
 
 @pytest.mark.slow

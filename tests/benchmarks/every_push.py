@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SAMPLES, build_submission, git, read_sample  # noqa: E402
 from tests.fake_github import FakeGitHub  # noqa: E402
+from tests.support import SAMPLES, build_submission, git, read_sample  # noqa: E402
 
 
 def repository(base: Path, name: str, assignments: list[str], index: int) -> Path:

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SAMPLES, build_submission, read_sample  # noqa: E402
+from tests.support import SAMPLES, build_submission, read_sample  # noqa: E402
 
 PARTLY_WRONG = ["conv_forward_fast_loops_over_the_batch.py", "maxpool_remembers_the_last_maximum.py",
                 "numerical_gradient_one_sided.py"]

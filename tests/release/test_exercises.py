@@ -14,8 +14,7 @@ import nbformat
 import pytest
 
 from autograder.notebook import EXERCISE_PREFIX
-from tests.autograder.test_judge import namespace
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, solution_code
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, namespace, solution_code
 
 # A plausible mistake for every exercise: the body of its function.
 WRONG = {

@@ -21,7 +21,7 @@ import pytest
 
 from autograder.grading.pipeline import grade_notebook, load_releases
 from autograder.model import entry_parts
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
 
 pytestmark = pytest.mark.slow
 

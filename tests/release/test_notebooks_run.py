@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SOLUTIONS
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SOLUTIONS
 
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 

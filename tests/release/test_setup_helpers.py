@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder.release import setup_helpers
-from tests.conftest import ASSIGNMENTS
+from tests.support import ASSIGNMENTS
 
 ROOT = ASSIGNMENTS.parent
 NOTEBOOKS = sorted([*ROOT.glob("solutions/[0-9][0-9]_*/*.ipynb"), *ROOT.glob("assignments/[0-9][0-9]_*/*.ipynb")])
