@@ -20,7 +20,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ import pytest
 
 from autograder import cli
 from autograder.sandbox.confine import isolation
-from tests.support import ASSIGNMENTS, ATTACKS, ROOT, build_submission, header
+from tests.support import ASSIGNMENTS, ATTACKS, ROOT, build_submission, header, run_cli
 
 CANARY = "ghs_canary_0123456789"
 PORT = 47613
@@ -117,9 +116,8 @@ def grade(path: Path, out: Path) -> tuple[Run, dict]:
 def grade_by_command(path: Path, out: Path) -> tuple[subprocess.CompletedProcess, dict]:
     env = dict(os.environ, **JUDGE_ENVIRONMENT)
     env.pop("GITHUB_STEP_SUMMARY", None)
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json", str(out / "results.json"),
-                          "--release", str(ASSIGNMENTS)], cwd=out, env=env, capture_output=True, text=True,
-                         timeout=900)
+    run = run_cli("grade", path, "--json", out / "results.json", "--release", ASSIGNMENTS, cwd=out, env=env,
+                  timeout=900)
     return run, json.loads((out / "results.json").read_text())
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from autograder.notebook import read_release
 from autograder.report import results as report
 from autograder.verbs.grade_all import StudentRow, grade_class
-from tests.support import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
+from tests.support import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample, run_cli
 
 ASSIGNMENT = "01_corr2d"
 ATTACKS = ROOT / "tests" / "attacks" / ASSIGNMENT
@@ -117,14 +116,12 @@ def test_the_command_line_grades_a_class_and_rejects_a_missing_folder(tmp_path):
     _submit(tmp_path / "submitted", "zoe")
     summary = tmp_path / "summary.md"
     env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary))
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "submitted"), "--jobs", "1",
-                          "--out", str(tmp_path / "out"), "--public-only"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env=env)
+    run = run_cli("grade-all", tmp_path / "submitted", "--jobs", "1", "--out", tmp_path / "out", "--public-only",
+                  env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "graded 1 students" in run.stdout and (tmp_path / "out" / "gradebook.csv").is_file()
     assert "| zoe |" in summary.read_text()
-    missing = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "nothing")], cwd=ROOT,
-                             capture_output=True, text=True, timeout=600)
+    missing = run_cli("grade-all", tmp_path / "nothing")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
 
@@ -223,13 +220,10 @@ def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_pat
         _submit(tmp_path / "submitted", student, solved=student != "ben")
     whole = grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "whole", hidden=False, progress=False)
     for index in (1, 2):
-        run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "submitted"),
-                              "--public-only", "--jobs", "1", "--shard", f"{index}/2", "--out",
-                              str(tmp_path / f"shard{index}")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        run = run_cli("grade-all", tmp_path / "submitted", "--public-only", "--jobs", "1", "--shard", f"{index}/2",
+                      "--out", tmp_path / f"shard{index}")
         assert run.returncode == 0, run.stdout + run.stderr
-    joined = subprocess.run([sys.executable, "-m", "autograder", "merge", str(tmp_path / "merged"),
-                             *(str(tmp_path / f"shard{i}") for i in (1, 2))], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    joined = run_cli("merge", tmp_path / "merged", *(tmp_path / f"shard{i}" for i in (1, 2)), timeout=120)
     assert joined.returncode == 0 and "5 students" in joined.stdout, joined.stderr
     assert (tmp_path / "merged" / "gradebook.csv").read_text() == (tmp_path / "whole" / "gradebook.csv").read_text()
     assert sorted(p.name for p in (tmp_path / "merged").iterdir() if p.is_dir()) == [row.student for row in whole]
