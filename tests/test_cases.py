@@ -127,7 +127,6 @@ def test_the_release_and_the_hidden_cases_read_layer_sizes_alike():
     assert seen[-2]["stride"] == (1, 1) != seen[-5]["stride"]
 
 
-@pytest.mark.slow
 def test_a_named_lenet_with_same_padding_keeps_every_lenet_point_when_graded(tmp_path):
     from autograder.grading.pipeline import grade_notebook
     from tests.support import build_submission

@@ -83,7 +83,6 @@ def untouched():
     return fingerprint()
 
 
-pytestmark = pytest.mark.slow
 # Short deadlines, set the judge's way (its environment; the worker's is empty): hangs stay cheap here.
 DEADLINES = {"AUTOGRADER_CALL_SECONDS": "3", "AUTOGRADER_LOAD_SECONDS": "5", "AUTOGRADER_BUDGET_SECONDS": "8"}
 JUDGE_ENVIRONMENT = {"GITHUB_TOKEN": CANARY, "CI": "true", "GITHUB_ACTIONS": "true", **DEADLINES}

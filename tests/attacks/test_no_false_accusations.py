@@ -175,7 +175,6 @@ def gradebook(tmp_path_factory) -> Path:
     return root / "gradebook"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 @pytest.mark.parametrize("mode", MODES)
 def test_a_wrong_answer_is_never_a_from_scratch_verdict(gradebook, mode, assignment):

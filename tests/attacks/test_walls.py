@@ -24,8 +24,7 @@ from autograder.sandbox.process import Limits
 from autograder.student.sandboxed import Student
 from tests.support import ASSIGNMENTS, build_submission, run_cli, solution_code
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not isolation().namespaces,
+pytestmark = [pytest.mark.skipif(not isolation().namespaces,
                                  reason="this machine allows no namespaces: the worker cannot be walled off")]
 
 ASSIGNMENT = "01_corr2d"

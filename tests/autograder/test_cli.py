@@ -8,8 +8,6 @@ import pytest
 
 from tests.support import ASSIGNMENTS, ROOT, run_cli
 
-pytestmark = pytest.mark.slow
-
 
 def grade(*args, cwd, env=None):
     return run_cli("grade", *args, cwd=cwd, env=env)

@@ -81,7 +81,6 @@ def test_a_roster_row_without_a_repository_is_a_usage_error(tmp_path):
     assert run.returncode == 2 and "give a 'url'" in run.stderr
 
 
-@pytest.mark.slow
 def test_collected_students_are_graded_and_the_missing_ones_have_rows(classroom):
     from autograder.verbs.grade_all import grade_class
 

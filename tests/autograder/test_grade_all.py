@@ -45,7 +45,6 @@ def graded(tmp_path_factory):
 
 
 
-@pytest.mark.slow
 def test_every_student_gets_a_row_a_results_file_and_feedback(graded):
     out, rows = graded
     assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "mallory", "trudy"]
@@ -55,7 +54,6 @@ def test_every_student_gets_a_row_a_results_file_and_feedback(graded):
         assert (out / student / "feedback.md").read_text().startswith(f"# Feedback for {student}")
 
 
-@pytest.mark.slow
 def test_scores_are_each_students_own(graded):
     _, rows = graded
     maximum = sum(read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").item_points().values())
@@ -69,7 +67,6 @@ def test_scores_are_each_students_own(graded):
     assert rows["trudy"].scores[f"{ASSIGNMENT}/receptive_field"] > 0     # a hang costs only what it touches
 
 
-@pytest.mark.slow
 def test_odd_submissions_are_flagged_not_crashed(graded):
     _, rows = graded
     assert any("not valid JSON" in flag for flag in rows["dave"].flags), rows["dave"].flags
@@ -77,7 +74,6 @@ def test_odd_submissions_are_flagged_not_crashed(graded):
     assert not rows["alice"].flags and not rows["bob"].flags       # only the assignment submitted is graded
 
 
-@pytest.mark.slow
 def test_each_student_meets_the_hidden_inputs_of_their_own_seed(graded):
     _, rows = graded
     seeds = {student: row.seeds.get(ASSIGNMENT) for student, row in rows.items() if row.seeds}
@@ -86,7 +82,6 @@ def test_each_student_meets_the_hidden_inputs_of_their_own_seed(graded):
     assert alice["seeds"][0]["from"] == "student 'alice'"
 
 
-@pytest.mark.slow
 def test_the_gradebook_has_a_row_per_student_and_a_column_per_item(graded):
     out, rows = graded
     with open(out / "gradebook.csv", newline="") as handle:
@@ -101,7 +96,6 @@ def test_the_gradebook_has_a_row_per_student_and_a_column_per_item(graded):
     assert "no submission" in next(line for line in table if line["student"] == "erin")["flags"]
 
 
-@pytest.mark.slow
 def test_feedback_says_why_without_hidden_values(graded):
     out, _ = graded
     bob = (out / "bob" / "feedback.md").read_text()
@@ -111,7 +105,6 @@ def test_feedback_says_why_without_hidden_values(graded):
     assert "**failed**" not in alice and "Graded by hand" in alice
 
 
-@pytest.mark.slow
 def test_the_command_line_grades_a_class_and_rejects_a_missing_folder(tmp_path):
     _submit(tmp_path / "submitted", "zoe")
     summary = tmp_path / "summary.md"
@@ -137,7 +130,6 @@ def test_the_gradebook_csv_quotes_flags_and_totals(tmp_path):
     assert line["flags"] == 'edited "test" cell; late; 2 days' and line["seeds"] == f"{ASSIGNMENT}:7"
 
 
-@pytest.mark.slow   # nbgrader's gradebook starts alembic
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")   # nbgrader's own add_submission
 def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
@@ -214,7 +206,6 @@ def test_merging_shards_joins_their_rows_and_refuses_a_student_twice(tmp_path):
         merge(tmp_path / "again", [tmp_path / "a", tmp_path / "c"])
 
 
-@pytest.mark.slow
 def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_path):
     for student in ("ann", "ben", "cat", "dan", "eve"):
         _submit(tmp_path / "submitted", student, solved=student != "ben")
@@ -256,7 +247,6 @@ def _faulty_zygotes(monkeypatch, tmp_path, faulty_pools: int):
     return starts
 
 
-@pytest.mark.slow
 def test_a_student_whose_grading_met_a_grader_fault_is_graded_again_in_a_fresh_pool(tmp_path, monkeypatch):
     starts = _faulty_zygotes(monkeypatch, tmp_path, faulty_pools=1)
     for student in ("alice", "bob"):
@@ -268,7 +258,6 @@ def test_a_student_whose_grading_met_a_grader_fault_is_graded_again_in_a_fresh_p
         assert not row.internal_error and not data["internal_error"] and data["score"] == 11, data["output"]
 
 
-@pytest.mark.slow
 def test_a_grading_the_grader_could_not_finish_is_never_a_final_score(tmp_path, monkeypatch):
     from autograder.verbs.collect import Collected
     from autograder.verbs.publish import verdict

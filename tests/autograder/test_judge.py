@@ -13,11 +13,8 @@ from autograder.nbgrader.kernel import LocalStudent
 from autograder.notebook import read_release
 from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, namespace
 
-TRAINS = {"05_lenet"}   # its cases train LeNets: seconds, so in the slow tier
 
-
-@pytest.mark.parametrize("assignment", [pytest.param(a, marks=pytest.mark.slow) if a in TRAINS else a
-                                        for a in ASSIGNMENT_IDS])
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_the_solution_passes_every_public_and_hidden_case(assignment):
     release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
     cases = judge.run_cases(release, LocalStudent(namespace(assignment)))

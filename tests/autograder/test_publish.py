@@ -223,7 +223,6 @@ def _run(*args, env):
     return run_cli(*args, env=env)
 
 
-@pytest.mark.slow
 def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(tmp_path):
     import os
     import secrets

@@ -87,7 +87,6 @@ def test_a_growing_count_fails_before_any_timing_and_a_flat_one_is_timed():
     assert verdict.passed and not verdict.growth.loops and flat.timed > 0
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("variant", list(EXPECTED))
 @pytest.mark.parametrize("label", list(SHAPES))
 def test_loops_over_n_h_or_w_fail_and_vectorised_code_passes(student, variant, label):

@@ -15,7 +15,6 @@ from autograder.release import repository as template
 from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, run_cli
 
 
-@pytest.mark.slow
 def test_the_template_grades_its_public_checks_without_the_hidden_cases(tmp_path):
     built = template.build(tmp_path / "student")
     out = tmp_path / "results.json"
@@ -28,7 +27,6 @@ def test_the_template_grades_its_public_checks_without_the_hidden_cases(tmp_path
     assert data["seeds"] == [] and "public checks only" in data["output"]
 
 
-@pytest.mark.slow
 def test_release_builds_a_repository_that_installs_and_grades_as_its_workflow_says(tmp_path):
     """The workflow's own commands, in the built repository: install it (offline, with this project's
     packages under it), then grade the public checks as on a push: job summary and Points notice."""

@@ -23,8 +23,6 @@ from autograder.grading.pipeline import grade_notebook, load_releases
 from autograder.model import entry_parts
 from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
 
-pytestmark = pytest.mark.slow
-
 # 01's class: the solution, the blank release, a mistake, and a break of the from-scratch rule that
 # costs the items built on it too (it goes through getattr and importlib).
 CLASS_01 = {"alice": "solution", "bob": "blank", "carol": "conv2d_layer_without_bias.py",

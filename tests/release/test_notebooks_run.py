@@ -12,8 +12,6 @@ from nbclient import NotebookClient
 
 from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_a_blank_release_runs_to_the_end_and_only_its_test_cells_fail(assignment, tmp_path):

@@ -15,9 +15,6 @@ from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SOLUTIONS
 
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 
-pytestmark = pytest.mark.slow
-
-
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory) -> Path:
     course = tmp_path_factory.mktemp("course")
