@@ -199,18 +199,16 @@ def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, graded_samples):
     assert bool(reasons) == bool(loses)
 
 
-def test_a_forbidden_route_is_named_in_the_feedback(tmp_path, release_01):
-    overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "corr2d_cheats_through_getattr.py")
-    result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
-    rule = [e for e in result.entries if e.name == "01_corr2d/corr2d: from-scratch rule"]
+def test_a_forbidden_route_is_named_in_the_feedback(graded_samples):
+    entries = graded_samples[SAMPLES / "01_corr2d" / "corr2d_cheats_through_getattr.py"]
+    rule = [e for e in entries if e.name == "01_corr2d/corr2d: from-scratch rule"]
     assert rule and "aten.convolution" in rule[0].output and "cell corr2d" in rule[0].output
-    assert item_scores(result.entries)["corr2d"][0] == 0
+    assert item_scores(entries)["corr2d"][0] == 0
 
 
-def test_hidden_feedback_shows_shapes_but_not_expected_values(tmp_path, release_01):
-    overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "receptive_field_ignores_strides.py")
-    result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
-    hidden = [e for e in result.entries if e.name.startswith("01_corr2d/receptive_field: Stacks")][0]
+def test_hidden_feedback_shows_shapes_but_not_expected_values(graded_samples):
+    entries = graded_samples[SAMPLES / "01_corr2d" / "receptive_field_ignores_strides.py"]
+    hidden = [e for e in entries if e.name.startswith("01_corr2d/receptive_field: Stacks")][0]
     assert hidden.status == "failed"
     assert "receptive_field([" in hidden.output        # what was called
     assert "expected" in hidden.output                  # that it was wrong, in words
