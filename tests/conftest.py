@@ -66,6 +66,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """Torch in this process on one thread, as in every worker and in each judge of grade-all --jobs 2: the
+    in-process judge and LocalStudent's training then do not wait on a second thread a busy runner lacks."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def release_01():
     return read_release(ASSIGNMENTS / "01_corr2d" / "01_corr2d.ipynb")
