@@ -32,7 +32,7 @@ from autograder.sandbox.confine import isolation
 from tests.support import ASSIGNMENTS, ATTACKS, ROOT, build_submission, header, run_cli
 
 CANARY = "ghs_canary_0123456789"
-PORT = 47613
+PORT = 47613    # the port the attack files name: pointed at the listener's, a free one (others may run this too)
 LEAKS = (CANARY, "def ref_corr2d", "BEGIN SOLUTION", "Grade notebooks: find them")
 SECRET = (ROOT / "autograder" / "cases" / "course_secret").read_text().strip()  # the seeds' key: never to leak
 
@@ -53,10 +53,10 @@ def tactic(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def listener():
-    """A server on 127.0.0.1 that counts the connections it gets."""
+    """A server on a free port of 127.0.0.1 that keeps the connections it gets: (port, connections)."""
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", PORT))
+    server.bind(("127.0.0.1", 0))
     server.listen()
     server.settimeout(0.2)
     accepted, stop = [], threading.Event()
@@ -72,7 +72,7 @@ def listener():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield accepted
+    yield server.getsockname()[1], accepted
     stop.set()
     thread.join()
     server.close()
@@ -136,7 +136,8 @@ def stray_processes() -> list[str]:
 def test_an_attack_earns_nothing_and_breaks_nothing(attack, tmp_path, listener, untouched):
     if "# needs: namespaces" in attack.read_text() and not isolation().namespaces:
         pytest.skip("this machine allows no namespaces: the worker cannot be walled off (see autograder/README.md)")
-    overrides = {header(attack, "replaces"): attack.read_text()}
+    port, connections = listener
+    overrides = {header(attack, "replaces"): attack.read_text().replace(str(PORT), str(port))}
     path = build_submission(tmp_path / "submission", "01_corr2d", overrides, solved=False)
     run, data = grade(path, tmp_path)
     assert run.returncode == 0, f"{tactic(attack)}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
@@ -145,7 +146,7 @@ def test_an_attack_earns_nothing_and_breaks_nothing(attack, tmp_path, listener, 
     text = json.dumps(data) + run.stdout
     for leak in (*LEAKS, SECRET):
         assert leak not in text, f"{tactic(attack)}: the feedback leaks {leak!r}"
-    assert not listener, f"{tactic(attack)}: a connection reached 127.0.0.1:{PORT}"
+    assert not connections, f"{tactic(attack)}: a connection reached 127.0.0.1:{port}"
     assert not stray_processes(), f"{tactic(attack)}: processes outlived grading"
     assert fingerprint() == untouched, f"{tactic(attack)}: files of the course changed"
 
