@@ -312,12 +312,12 @@ _BUILT: dict[str, Path] = {}      # history -> a bare repository holding it, bui
 
 def make_class(api: FakeGitHub, base: Path, students: dict, org: str = "course-org", prefix: str = "cnn") -> Path:
     """Bare repositories ``<org>/<prefix>-<student>`` served by ``api`` (``students``: name -> commits, as
-    ``tests.conftest.student_repo`` takes them); returns a roster CSV naming them."""
+    ``tests.support.student_repo`` takes them); returns a roster CSV naming them."""
     import atexit
     import shutil
     import tempfile
 
-    from tests.conftest import student_repo
+    from tests.support import student_repo
 
     for name, commits in students.items():
         key = repr(commits)

@@ -10,9 +10,7 @@ import pytest
 from autograder.judge import plugin as judge
 from autograder.notebook import read_release
 from autograder.student.kernel import LocalStudent
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
-
-RUN_HIDDEN = re.compile(r"run_hidden\(\s*[\"']([^\"']+)[\"']")
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, RUN_HIDDEN, SOLUTIONS
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
@@ -68,7 +66,7 @@ NAMED_SPELLINGS = {
 
 
 def lenet_cases(source: str) -> list:
-    from tests.autograder.test_judge import namespace
+    from tests.support import namespace
 
     release = read_release(ASSIGNMENTS / "05_lenet" / "05_lenet.ipynb")
     return judge.run_cases(release, LocalStudent(namespace("05_lenet", {"lenet": source})), items={"lenet"})
@@ -127,10 +125,9 @@ def test_the_release_and_the_hidden_cases_read_layer_sizes_alike():
     assert seen[-2]["stride"] == (1, 1) != seen[-5]["stride"]
 
 
-@pytest.mark.slow
 def test_a_named_lenet_with_same_padding_keeps_every_lenet_point_when_graded(tmp_path):
     from autograder.grading.pipeline import grade_notebook
-    from tests.conftest import build_submission
+    from tests.support import build_submission
 
     release = read_release(ASSIGNMENTS / "05_lenet" / "05_lenet.ipynb")
     source = NAMED_SPELLINGS["same padding, pooling by a pair"]

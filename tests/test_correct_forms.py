@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.conftest import ASSIGNMENTS, build_submission
+from tests.support import ASSIGNMENTS, build_submission
 
 RECEPTIVE_FIELD = '''
 import functools
@@ -120,7 +120,6 @@ def gradebook(tmp_path_factory):
     return root / "gradebook"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("student", list(STUDENTS))
 def test_a_correct_unusual_answer_keeps_every_point(gradebook, student):
     data = json.loads((gradebook / student / "results.json").read_text())

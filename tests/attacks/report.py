@@ -6,15 +6,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.attacks.test_attacks import ATTACKS, header  # noqa: E402
-from tests.conftest import ASSIGNMENTS, build_submission  # noqa: E402
+from tests.support import ASSIGNMENTS, ATTACKS, build_submission, header, run_cli  # noqa: E402
 
 
 def main() -> None:
@@ -24,9 +22,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             path = build_submission(tmp, "01_corr2d", {header(attack, "replaces"): attack.read_text()}, solved=False)
-            run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json",
-                                  str(tmp / "r.json"), "--release", str(ASSIGNMENTS)],
-                                 capture_output=True, text=True, cwd=tmp, timeout=900)
+            run = run_cli("grade", path, "--json", tmp / "r.json", "--release", ASSIGNMENTS, cwd=tmp, timeout=900)
             data = json.loads((tmp / "r.json").read_text())
         rule = [t for t in data["tests"] if "rule" in t["name"] or "tampering" in t["name"]]
         first = rule[0] if rule else next(t for t in data["tests"] if t["name"].startswith("01_corr2d/corr2d:")

@@ -20,7 +20,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +29,10 @@ import pytest
 
 from autograder import cli
 from autograder.sandbox.confine import isolation
-from tests.conftest import ASSIGNMENTS, ROOT, build_submission
+from tests.support import ASSIGNMENTS, ATTACKS, ROOT, build_submission, header, run_cli
 
-HERE = Path(__file__).resolve().parent
-ATTACKS = sorted((HERE / "01_corr2d").glob("*.py"))
 CANARY = "ghs_canary_0123456789"
-PORT = 47613
+PORT = 47613    # the port the attack files name: pointed at the listener's, a free one (others may run this too)
 LEAKS = (CANARY, "def ref_corr2d", "BEGIN SOLUTION", "Grade notebooks: find them")
 SECRET = (ROOT / "autograder" / "cases" / "course_secret").read_text().strip()  # the seeds' key: never to leak
 
@@ -50,21 +47,16 @@ def fingerprint() -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
-def header(path: Path, key: str) -> str:
-    return next(line.split(":", 1)[1].strip() for line in path.read_text().splitlines()
-                if line.startswith(f"# {key}:"))
-
-
 def tactic(path: Path) -> str:
     return header(path, "tactic")
 
 
 @pytest.fixture(scope="module")
 def listener():
-    """A server on 127.0.0.1 that counts the connections it gets."""
+    """A server on a free port of 127.0.0.1 that keeps the connections it gets: (port, connections)."""
     server = socket.socket()
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", PORT))
+    server.bind(("127.0.0.1", 0))
     server.listen()
     server.settimeout(0.2)
     accepted, stop = [], threading.Event()
@@ -80,7 +72,7 @@ def listener():
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield accepted
+    yield server.getsockname()[1], accepted
     stop.set()
     thread.join()
     server.close()
@@ -91,7 +83,6 @@ def untouched():
     return fingerprint()
 
 
-pytestmark = pytest.mark.slow
 # Short deadlines, set the judge's way (its environment; the worker's is empty): hangs stay cheap here.
 DEADLINES = {"AUTOGRADER_CALL_SECONDS": "3", "AUTOGRADER_LOAD_SECONDS": "5", "AUTOGRADER_BUDGET_SECONDS": "8"}
 JUDGE_ENVIRONMENT = {"GITHUB_TOKEN": CANARY, "CI": "true", "GITHUB_ACTIONS": "true", **DEADLINES}
@@ -124,9 +115,8 @@ def grade(path: Path, out: Path) -> tuple[Run, dict]:
 def grade_by_command(path: Path, out: Path) -> tuple[subprocess.CompletedProcess, dict]:
     env = dict(os.environ, **JUDGE_ENVIRONMENT)
     env.pop("GITHUB_STEP_SUMMARY", None)
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json", str(out / "results.json"),
-                          "--release", str(ASSIGNMENTS)], cwd=out, env=env, capture_output=True, text=True,
-                         timeout=900)
+    run = run_cli("grade", path, "--json", out / "results.json", "--release", ASSIGNMENTS, cwd=out, env=env,
+                  timeout=900)
     return run, json.loads((out / "results.json").read_text())
 
 
@@ -146,7 +136,8 @@ def stray_processes() -> list[str]:
 def test_an_attack_earns_nothing_and_breaks_nothing(attack, tmp_path, listener, untouched):
     if "# needs: namespaces" in attack.read_text() and not isolation().namespaces:
         pytest.skip("this machine allows no namespaces: the worker cannot be walled off (see autograder/README.md)")
-    overrides = {header(attack, "replaces"): attack.read_text()}
+    port, connections = listener
+    overrides = {header(attack, "replaces"): attack.read_text().replace(str(PORT), str(port))}
     path = build_submission(tmp_path / "submission", "01_corr2d", overrides, solved=False)
     run, data = grade(path, tmp_path)
     assert run.returncode == 0, f"{tactic(attack)}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
@@ -155,7 +146,7 @@ def test_an_attack_earns_nothing_and_breaks_nothing(attack, tmp_path, listener, 
     text = json.dumps(data) + run.stdout
     for leak in (*LEAKS, SECRET):
         assert leak not in text, f"{tactic(attack)}: the feedback leaks {leak!r}"
-    assert not listener, f"{tactic(attack)}: a connection reached 127.0.0.1:{PORT}"
+    assert not connections, f"{tactic(attack)}: a connection reached 127.0.0.1:{port}"
     assert not stray_processes(), f"{tactic(attack)}: processes outlived grading"
     assert fingerprint() == untouched, f"{tactic(attack)}: files of the course changed"
 

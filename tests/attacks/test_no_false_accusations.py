@@ -34,7 +34,7 @@ from autograder.notebook import Cell
 from autograder.sandbox.process import Limits
 from autograder.student.base import StudentError
 from autograder.student.sandboxed import Student
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, build_submission, solution_code
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, build_submission, solution_code
 
 MODES = ("shape", "dtype", "raise")
 MANGLER = '''
@@ -176,7 +176,6 @@ def gradebook(tmp_path_factory) -> Path:
     return root / "gradebook"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 @pytest.mark.parametrize("mode", MODES)
 def test_a_wrong_answer_is_never_a_from_scratch_verdict(gradebook, mode, assignment):

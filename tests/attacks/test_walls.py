@@ -22,10 +22,9 @@ from autograder.notebook import Cell
 from autograder.sandbox.confine import isolation
 from autograder.sandbox.process import Limits
 from autograder.student.sandboxed import Student
-from tests.conftest import ASSIGNMENTS, build_submission, solution_code
+from tests.support import ASSIGNMENTS, build_submission, run_cli, solution_code
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not isolation().namespaces,
+pytestmark = [pytest.mark.skipif(not isolation().namespaces,
                                  reason="this machine allows no namespaces: the worker cannot be walled off")]
 
 ASSIGNMENT = "01_corr2d"
@@ -94,9 +93,8 @@ def _another_checkout(root: Path) -> Path:
 
 def _grade_all(submitted: Path, out: Path, jobs: int = 2) -> subprocess.CompletedProcess:
     env = dict(os.environ, **DEADLINES)
-    return subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(submitted), "--out", str(out),
-                           "--jobs", str(jobs), "--release", str(ASSIGNMENTS)], env=env, cwd=submitted.parent,
-                          capture_output=True, text=True, timeout=900)
+    return run_cli("grade-all", submitted, "--out", out, "--jobs", jobs, "--release", ASSIGNMENTS, env=env,
+                   cwd=submitted.parent, timeout=900)
 
 
 @pytest.mark.parametrize("layout", ["default", "every-push", "custom-out"])

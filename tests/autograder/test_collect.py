@@ -6,14 +6,12 @@ Students' repositories are local bare git repositories made here, with commit da
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 
 import pytest
 
 from autograder import cli
 from autograder.verbs.collect import CollectError, collect, parse_deadline
-from tests.conftest import ASSIGNMENTS, COMMIT_DATE, ROOT, build_submission, student_repo
+from tests.support import ASSIGNMENTS, COMMIT_DATE, build_submission, run_cli, student_repo
 
 DEADLINE = "2026-12-15T23:59:00+01:00"
 BEFORE = COMMIT_DATE
@@ -79,12 +77,10 @@ def test_a_roster_row_without_a_repository_is_a_usage_error(tmp_path):
     roster.write_text("student,github\nalice,alice\n")
     with pytest.raises(CollectError, match="line 2: give a 'url', or a 'github' username with --org"):
         collect(roster, DEADLINE, tmp_path / "submitted", ["01_corr2d"])
-    run = subprocess.run([sys.executable, "-m", "autograder", "collect", str(roster), "--deadline", DEADLINE,
-                          "--into", str(tmp_path / "s")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = run_cli("collect", roster, "--deadline", DEADLINE, "--into", tmp_path / "s", timeout=120)
     assert run.returncode == 2 and "give a 'url'" in run.stderr
 
 
-@pytest.mark.slow
 def test_collected_students_are_graded_and_the_missing_ones_have_rows(classroom):
     from autograder.verbs.grade_all import grade_class
 

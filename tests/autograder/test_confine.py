@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from autograder.sandbox import confine
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from autograder import cli
 from autograder import github as hub
 from autograder.verbs.collect import read_record
 from autograder.verbs.fetch import fetch, organisation_repositories, roster_repositories
-from tests.conftest import ASSIGNMENT_IDS, build_submission, git
 from tests.fake_github import FakeGitHub, make_class
+from tests.support import ASSIGNMENT_IDS, build_submission, git
 
 TOKEN = "ghs_test0123456789abcdefABCDEF0123456789"
 WANTED = ["01_corr2d", "02_padding_stride_channels"]
@@ -134,7 +134,7 @@ def test_big_notebooks_come_through_the_blob_api(api, tmp_path):
 
 
 def test_a_changed_workflow_and_a_commit_without_notebooks_are_flagged(tmp_path):
-    from tests.conftest import student_repo
+    from tests.support import student_repo
 
     with FakeGitHub(TOKEN) as api:
         faked = "on: push\njobs: {fake: {runs-on: ubuntu-latest, steps: [{run: echo Points 99/99}]}}\n"
@@ -146,7 +146,7 @@ def test_a_changed_workflow_and_a_commit_without_notebooks_are_flagged(tmp_path)
 
 
 def test_the_organisation_listing_finds_the_classroom_repositories(api, tmp_path):
-    from tests.conftest import student_repo
+    from tests.support import student_repo
 
     api.add("course-org/other-project", student_repo(tmp_path / "x", "other", [(None, True)]))
     listed = organisation_repositories(hub.client(api.url, TOKEN), "course-org", "cnn")

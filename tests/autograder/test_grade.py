@@ -14,7 +14,7 @@ from autograder.judge import plugin as judge
 from autograder.model import CallRecord, LoadReport, Route
 from autograder.notebook import read_release
 from autograder.report.results import results_json
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
 
 
 def item_scores(entries) -> dict[str, tuple[float, float]]:
@@ -119,7 +119,6 @@ def solved_01(solved):
     return solved("01_corr2d")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_a_correct_submission_scores_full_marks(solved, assignment):
     result = solved(assignment)
@@ -132,7 +131,6 @@ def test_a_correct_submission_scores_full_marks(solved, assignment):
     assert result.isolation, "the isolation in force is reported"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_the_blank_release_scores_zero_without_crashing(assignment):
     release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
@@ -143,7 +141,6 @@ def test_the_blank_release_scores_zero_without_crashing(assignment):
         [e.output for e in result.entries]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_every_item_has_public_and_hidden_cases_and_public_weighs_a_quarter(solved, assignment):
     result = solved(assignment)
@@ -187,7 +184,6 @@ def graded_samples(tmp_path_factory):
     return graded
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("sample", SAMPLE_FILES, ids=[f"{p.parent.name}/{p.stem}" for p in SAMPLE_FILES])
 def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, graded_samples):
     _, loses, mistake = read_sample(sample)
@@ -203,27 +199,22 @@ def test_a_sample_loses_exactly_the_items_it_gets_wrong(sample, graded_samples):
     assert bool(reasons) == bool(loses)
 
 
-@pytest.mark.slow
-def test_a_forbidden_route_is_named_in_the_feedback(tmp_path, release_01):
-    overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "corr2d_cheats_through_getattr.py")
-    result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
-    rule = [e for e in result.entries if e.name == "01_corr2d/corr2d: from-scratch rule"]
+def test_a_forbidden_route_is_named_in_the_feedback(graded_samples):
+    entries = graded_samples[SAMPLES / "01_corr2d" / "corr2d_cheats_through_getattr.py"]
+    rule = [e for e in entries if e.name == "01_corr2d/corr2d: from-scratch rule"]
     assert rule and "aten.convolution" in rule[0].output and "cell corr2d" in rule[0].output
-    assert item_scores(result.entries)["corr2d"][0] == 0
+    assert item_scores(entries)["corr2d"][0] == 0
 
 
-@pytest.mark.slow
-def test_hidden_feedback_shows_shapes_but_not_expected_values(tmp_path, release_01):
-    overrides, _, _ = read_sample(SAMPLES / "01_corr2d" / "receptive_field_ignores_strides.py")
-    result = grade_notebook(build_submission(tmp_path, "01_corr2d", overrides), release_01)
-    hidden = [e for e in result.entries if e.name.startswith("01_corr2d/receptive_field: Stacks")][0]
+def test_hidden_feedback_shows_shapes_but_not_expected_values(graded_samples):
+    entries = graded_samples[SAMPLES / "01_corr2d" / "receptive_field_ignores_strides.py"]
+    hidden = [e for e in entries if e.name.startswith("01_corr2d/receptive_field: Stacks")][0]
     assert hidden.status == "failed"
     assert "receptive_field([" in hidden.output        # what was called
     assert "expected" in hidden.output                  # that it was wrong, in words
     assert "def " not in hidden.output and "ref_" not in hidden.output  # no case source
 
 
-@pytest.mark.slow
 def test_results_are_json_in_the_gradescope_schema(solved_01):
     data = json.loads(json.dumps(results_json([solved_01])))
     assert set(data) >= {"score", "max_score", "tests", "output"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from autograder.notebook import read_release
 from autograder.report import results as report
 from autograder.verbs.grade_all import StudentRow, grade_class
-from tests.conftest import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
+from tests.support import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample, run_cli
 
 ASSIGNMENT = "01_corr2d"
 ATTACKS = ROOT / "tests" / "attacks" / ASSIGNMENT
@@ -46,7 +45,6 @@ def graded(tmp_path_factory):
 
 
 
-@pytest.mark.slow
 def test_every_student_gets_a_row_a_results_file_and_feedback(graded):
     out, rows = graded
     assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "mallory", "trudy"]
@@ -56,7 +54,6 @@ def test_every_student_gets_a_row_a_results_file_and_feedback(graded):
         assert (out / student / "feedback.md").read_text().startswith(f"# Feedback for {student}")
 
 
-@pytest.mark.slow
 def test_scores_are_each_students_own(graded):
     _, rows = graded
     maximum = sum(read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").item_points().values())
@@ -70,7 +67,6 @@ def test_scores_are_each_students_own(graded):
     assert rows["trudy"].scores[f"{ASSIGNMENT}/receptive_field"] > 0     # a hang costs only what it touches
 
 
-@pytest.mark.slow
 def test_odd_submissions_are_flagged_not_crashed(graded):
     _, rows = graded
     assert any("not valid JSON" in flag for flag in rows["dave"].flags), rows["dave"].flags
@@ -78,7 +74,6 @@ def test_odd_submissions_are_flagged_not_crashed(graded):
     assert not rows["alice"].flags and not rows["bob"].flags       # only the assignment submitted is graded
 
 
-@pytest.mark.slow
 def test_each_student_meets_the_hidden_inputs_of_their_own_seed(graded):
     _, rows = graded
     seeds = {student: row.seeds.get(ASSIGNMENT) for student, row in rows.items() if row.seeds}
@@ -87,7 +82,6 @@ def test_each_student_meets_the_hidden_inputs_of_their_own_seed(graded):
     assert alice["seeds"][0]["from"] == "student 'alice'"
 
 
-@pytest.mark.slow
 def test_the_gradebook_has_a_row_per_student_and_a_column_per_item(graded):
     out, rows = graded
     with open(out / "gradebook.csv", newline="") as handle:
@@ -102,7 +96,6 @@ def test_the_gradebook_has_a_row_per_student_and_a_column_per_item(graded):
     assert "no submission" in next(line for line in table if line["student"] == "erin")["flags"]
 
 
-@pytest.mark.slow
 def test_feedback_says_why_without_hidden_values(graded):
     out, _ = graded
     bob = (out / "bob" / "feedback.md").read_text()
@@ -112,19 +105,16 @@ def test_feedback_says_why_without_hidden_values(graded):
     assert "**failed**" not in alice and "Graded by hand" in alice
 
 
-@pytest.mark.slow
 def test_the_command_line_grades_a_class_and_rejects_a_missing_folder(tmp_path):
     _submit(tmp_path / "submitted", "zoe")
     summary = tmp_path / "summary.md"
     env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary))
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "submitted"), "--jobs", "1",
-                          "--out", str(tmp_path / "out"), "--public-only"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=600, env=env)
+    run = run_cli("grade-all", tmp_path / "submitted", "--jobs", "1", "--out", tmp_path / "out", "--public-only",
+                  env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "graded 1 students" in run.stdout and (tmp_path / "out" / "gradebook.csv").is_file()
     assert "| zoe |" in summary.read_text()
-    missing = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "nothing")], cwd=ROOT,
-                             capture_output=True, text=True, timeout=600)
+    missing = run_cli("grade-all", tmp_path / "nothing")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
 
@@ -140,7 +130,6 @@ def test_the_gradebook_csv_quotes_flags_and_totals(tmp_path):
     assert line["flags"] == 'edited "test" cell; late; 2 days' and line["seeds"] == f"{ASSIGNMENT}:7"
 
 
-@pytest.mark.slow   # nbgrader's gradebook starts alembic
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")   # nbgrader's own add_submission
 def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending(tmp_path, monkeypatch):
     from nbgrader.api import Gradebook
@@ -217,19 +206,15 @@ def test_merging_shards_joins_their_rows_and_refuses_a_student_twice(tmp_path):
         merge(tmp_path / "again", [tmp_path / "a", tmp_path / "c"])
 
 
-@pytest.mark.slow
 def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_path):
     for student in ("ann", "ben", "cat", "dan", "eve"):
         _submit(tmp_path / "submitted", student, solved=student != "ben")
     whole = grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "whole", hidden=False, progress=False)
     for index in (1, 2):
-        run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(tmp_path / "submitted"),
-                              "--public-only", "--jobs", "1", "--shard", f"{index}/2", "--out",
-                              str(tmp_path / f"shard{index}")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        run = run_cli("grade-all", tmp_path / "submitted", "--public-only", "--jobs", "1", "--shard", f"{index}/2",
+                      "--out", tmp_path / f"shard{index}")
         assert run.returncode == 0, run.stdout + run.stderr
-    joined = subprocess.run([sys.executable, "-m", "autograder", "merge", str(tmp_path / "merged"),
-                             *(str(tmp_path / f"shard{i}") for i in (1, 2))], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    joined = run_cli("merge", tmp_path / "merged", *(tmp_path / f"shard{i}" for i in (1, 2)), timeout=120)
     assert joined.returncode == 0 and "5 students" in joined.stdout, joined.stderr
     assert (tmp_path / "merged" / "gradebook.csv").read_text() == (tmp_path / "whole" / "gradebook.csv").read_text()
     assert sorted(p.name for p in (tmp_path / "merged").iterdir() if p.is_dir()) == [row.student for row in whole]
@@ -275,7 +260,6 @@ def _full_marks(tmp_path, rows):
         assert not row.internal_error and data["score"] == 11, data["output"]
 
 
-@pytest.mark.slow
 def test_the_judges_of_a_class_share_one_zygote(tmp_path, monkeypatch):
     events = _zygote_log(monkeypatch, tmp_path)
     for student in ("ann", "ben", "cat", "dan"):
@@ -290,7 +274,6 @@ def test_the_judges_of_a_class_share_one_zygote(tmp_path, monkeypatch):
     assert not _alive(starts[0][1]), "it is stopped once the class is graded"
 
 
-@pytest.mark.slow
 def test_a_judge_that_meets_a_grader_fault_gets_its_own_zygote_and_the_others_keep_the_shared_one(tmp_path,
                                                                                                    monkeypatch):
     events = _zygote_log(monkeypatch, tmp_path, fail_first_spawn=True)
@@ -343,7 +326,6 @@ def _faulty_zygotes(monkeypatch, tmp_path, faulty_pools: int):
     return starts
 
 
-@pytest.mark.slow
 def test_a_student_whose_grading_met_a_grader_fault_is_graded_again_in_a_fresh_pool(tmp_path, monkeypatch):
     starts = _faulty_zygotes(monkeypatch, tmp_path, faulty_pools=1)
     for student in ("alice", "bob"):
@@ -355,7 +337,6 @@ def test_a_student_whose_grading_met_a_grader_fault_is_graded_again_in_a_fresh_p
         assert not row.internal_error and not data["internal_error"] and data["score"] == 11, data["output"]
 
 
-@pytest.mark.slow
 def test_a_grading_the_grader_could_not_finish_is_never_a_final_score(tmp_path, monkeypatch):
     from autograder.verbs.collect import Collected
     from autograder.verbs.publish import verdict

@@ -17,7 +17,7 @@ from autograder.release import rules_cell as handbook
 from autograder.sandbox import process as sandbox
 from autograder.student.base import StudentError
 from autograder.student.sandboxed import Student
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
 
 HAS_SCIPY = importlib.util.find_spec("scipy") is not None
 # scipy is imported when the cell loads, as a student would at the top of a cell: its functions still count.

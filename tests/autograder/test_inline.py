@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from autograder.nbgrader.kernel import run_hidden
-from tests.autograder.test_judge import namespace
+from tests.support import namespace
 
 
 def test_a_correct_item_passes_and_says_how_many_checks_ran(capsys):

@@ -11,25 +11,10 @@ import pytest
 from autograder.judge import plugin as judge
 from autograder.notebook import read_release
 from autograder.student.kernel import LocalStudent
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, solution_code
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, namespace
 
 
-def namespace(assignment: str, overrides: dict[str, str] | None = None) -> dict:
-    """The release's setup cells and the instructor's solution cells (some replaced), run here."""
-    release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
-    space: dict = {"__name__": "__student__"}
-    exec(compile(release.setup_source, "<setup>", "exec"), space)  # noqa: S102 - course code
-    code = {**solution_code(assignment), **(overrides or {})}
-    for grade_id in release.solution_ids:
-        exec(compile(code[grade_id], f"<{grade_id}>", "exec"), space)  # noqa: S102 - course code
-    return space
-
-
-TRAINS = {"05_lenet"}   # its cases train LeNets: seconds, so in the slow tier
-
-
-@pytest.mark.parametrize("assignment", [pytest.param(a, marks=pytest.mark.slow) if a in TRAINS else a
-                                        for a in ASSIGNMENT_IDS])
+@pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_the_solution_passes_every_public_and_hidden_case(assignment):
     release = read_release(ASSIGNMENTS / assignment / f"{assignment}.ipynb")
     cases = judge.run_cases(release, LocalStudent(namespace(assignment)))

@@ -14,8 +14,7 @@ from autograder.judge import plugin as judge
 from autograder.notebook import read_release
 from autograder.release import rules_cell, scaffold
 from autograder.verbs import new
-from tests.release.test_setup_helpers import CANONICAL, setup_functions
-from tests.test_cases import RUN_HIDDEN
+from tests.support import RUN_HIDDEN, canonical_helpers, setup_functions
 
 NAME = "09_scaffold_check"     # no assignment of the course: the judge's declarations never mix it up with one
 
@@ -56,7 +55,7 @@ def test_the_source_notebook_is_valid_and_carries_the_generated_rules_and_setup_
     assert rules_cell.cell_text(notebook) == rules_cell.text(NAME)
     setup = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == SETUP_GRADE_ID]
     assert len(setup) == 1 and setup[0].source == scaffold.setup_source()
-    assert setup_functions(course.source(NAME)) == CANONICAL
+    assert setup_functions(course.source(NAME)) == canonical_helpers()
 
 
 def test_the_cell_metadata_follows_the_other_notebooks(course):
@@ -109,7 +108,6 @@ def test_an_existing_assignment_or_number_is_refused_and_left_alone(course, caps
     assert "exists already" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks(course):
     from autograder.grading.pipeline import grade_notebook
 

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder.grading.pipeline import grade_notebook
-from tests.conftest import ASSIGNMENTS, build_submission
+from tests.support import ASSIGNMENTS, build_submission
 
 
 @pytest.mark.parametrize("content, message", [
@@ -38,7 +38,6 @@ def test_deeply_nested_json_is_a_clear_message_not_a_crash(tmp_path, release_01,
     assert result.score == 0 and any("nested too deeply" in note for note in result.notes), result.notes
 
 
-@pytest.mark.slow
 def test_stripped_metadata_falls_back_to_cell_ids(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d")
     notebook = nbformat.read(path, as_version=4)
@@ -50,7 +49,6 @@ def test_stripped_metadata_falls_back_to_cell_ids(tmp_path, release_01):
     assert any("matched by cell id" in note for note in result.notes)
 
 
-@pytest.mark.slow
 def test_an_edited_test_cell_changes_nothing_but_a_note(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d", {"corr2d": "def corr2d(X, K):\n    return X\n"})
     notebook = nbformat.read(path, as_version=4)
@@ -65,7 +63,6 @@ def test_an_edited_test_cell_changes_nothing_but_a_note(tmp_path, release_01):
     assert any("test_corr2d' was edited" in note for note in result.notes)
 
 
-@pytest.mark.slow
 def test_a_deleted_solution_cell_loses_only_what_needs_it(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d")
     notebook = nbformat.read(path, as_version=4)
@@ -78,7 +75,6 @@ def test_a_deleted_solution_cell_loses_only_what_needs_it(tmp_path, release_01):
     assert any("'receptive_field' was not found" in note for note in result.notes)
 
 
-@pytest.mark.slow
 def test_a_huge_output_cell_is_ignored(tmp_path, release_01):
     path = build_submission(tmp_path, "01_corr2d")
     notebook = nbformat.read(path, as_version=4)
@@ -114,7 +110,6 @@ def test_names_defined_only_in_cells_the_grader_skips_are_known_with_their_cell(
     assert submission.hint("raised NameError: name 'nowhere' is not defined") == ""
 
 
-@pytest.mark.slow
 def test_the_feedback_of_a_name_error_names_the_cell_the_grader_did_not_run(tmp_path, release_01):
     result = grade_notebook(with_a_helper_cell(tmp_path), release_01)
     corr2d = [e for e in result.entries if e.name.startswith("01_corr2d/corr2d:")]

@@ -20,6 +20,7 @@ from autograder.verbs.collect import Collected, write_record
 from autograder.verbs.fetch import fetch, roster_repositories
 from autograder.verbs.publish import MAX_DESCRIPTION, comment, publish, verdict
 from tests.fake_github import FakeGitHub, make_class
+from tests.support import run_cli
 
 TOKEN = "ghs_test0123456789abcdefABCDEF0123456789"
 
@@ -229,14 +230,9 @@ def corr2d(X, K):
 
 
 def _run(*args, env):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True, env=env,
-                          timeout=600)
+    return run_cli(*args, env=env)
 
 
-@pytest.mark.slow
 def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(tmp_path):
     import os
     import secrets

@@ -42,14 +42,12 @@ def test_errors_at_load_are_reported_and_later_cells_still_load():
         assert set(student.load.errors) == {"bad0", "bad1", "bad2"}
 
 
-@pytest.mark.slow
 def test_a_dead_zygote_is_started_again():
     sandbox.zygote().close()
     with Student([PROBE], FAST) as student:
         assert student.add(1, 2) == 3
 
 
-@pytest.mark.slow
 def test_processes_forked_beside_each_other_share_one_zygote_and_one_that_restarts_gets_its_own():
     sandbox.share(2)
     shared = sandbox._session.shared
@@ -102,7 +100,6 @@ def _in_a_forked_judge(task) -> int:
     return int(text)
 
 
-@pytest.mark.slow
 def test_cells_that_kill_or_hang_the_worker_are_skipped():
     cells = [Cell("dies", "import os\nos._exit(0)"), Cell("hangs", "while True:\n    pass")]
     with Student([*cells, PROBE], FAST) as student:
@@ -110,7 +107,6 @@ def test_cells_that_kill_or_hang_the_worker_are_skipped():
         assert student.load.skipped == ["dies", "hangs"]
 
 
-@pytest.mark.slow
 def test_a_call_that_kills_the_worker_fails_alone_and_the_next_call_works():
     cell = Cell("f", "def f():\n    import os\n    os._exit(0)\n")
     with Student([cell, PROBE], FAST) as student:
@@ -135,7 +131,6 @@ def test_a_hang_is_located_and_later_calls_that_reach_it_fail_at_once():
     assert not third.timed_out and third.seconds == 0
 
 
-@pytest.mark.slow
 def test_once_the_budget_is_spent_calls_get_short_deadlines():
     cell = Cell("f", "import time\ndef slow(s):\n    time.sleep(s)\n    return s\n"
                      "def spin(s):\n    while True:\n        pass\n")
@@ -166,7 +161,6 @@ def test_a_deadline_is_cpu_time_that_the_judge_reads_from_outside():
         assert meter.cpu() >= 0.3 and meter.queued() >= 0
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kernel_counts_queueing", [True, False], ids=["schedstat", "no-schedstat"])
 def test_a_call_starved_of_cpu_by_the_machine_is_the_graders_fault_not_the_students(kernel_counts_queueing,
                                                                                       monkeypatch):
@@ -213,7 +207,6 @@ def test_a_forged_reply_kills_the_worker_and_is_reported():
         assert student.add(1, 1) == 2
 
 
-@pytest.mark.slow
 def test_every_process_the_worker_started_is_gone_when_it_closes():
     if not isolation().strong:
         pytest.skip("without namespaces, a process that leaves the worker's session cannot be followed")

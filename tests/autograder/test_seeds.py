@@ -74,7 +74,6 @@ def test_a_seed_out_of_range_is_a_usage_error(text, tmp_path):
     assert cli.main(["grade", "--seed", text, "--json", str(tmp_path / "r.json")]) == 2
 
 
-@pytest.mark.slow
 def test_without_a_course_secret_grading_says_so(monkeypatch, tmp_path, release_01):
     from autograder.grading.pipeline import grade_notebook
 

@@ -1,6 +1,6 @@
 """Do speed checks tell a Python loop over N, H or W from a vectorised convolution, whatever the machine's load?
 
-The student functions below run in a worker; the reference (the vectorised one)
+The student functions (``tests/support.py``'s VARIANTS) run in a worker; the reference (the vectorised one)
 runs in the judge, on the shapes and with the limit of 04's speed checks. Loops
 over kernel offsets, input channels or filters are allowed by the contract and
 must pass; a loop over the batch, over rows or over columns must fail. Figures
@@ -13,116 +13,15 @@ import nbformat
 import pytest
 import torch
 
-from autograder.cases.test_04_backprop import SPEED_GROWS as GROWS
 from autograder.cases.test_04_backprop import SPEED_LIMIT as LIMIT
 from autograder.cases.test_04_backprop import SPEED_SHAPES as SHAPES
 from autograder.judge import speed
 from autograder.model import CallRecord
 from autograder.notebook import Cell
 from autograder.student.sandboxed import Student
+from tests.support import ASSIGNMENTS, EXPECTED, VARIANTS, growth, inputs, reference
 
-VARIANTS = '''
-import torch
-
-def vectorised(x, w, b, stride=1, padding=0):
-    kh, kw = w.shape[2:]
-    xp = torch.nn.functional.pad(x, (padding,) * 4)
-    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)
-    return torch.einsum("nchwij,fcij->nfhw", windows, w) + b.view(1, -1, 1, 1)
-
-def loop_over_offsets(x, w, b, stride=1, padding=0):
-    N, C, H, W = x.shape
-    F, _, kh, kw = w.shape
-    xp = torch.nn.functional.pad(x, (padding,) * 4)
-    Ho, Wo = (H + 2 * padding - kh) // stride + 1, (W + 2 * padding - kw) // stride + 1
-    out = torch.zeros(N, F, Ho, Wo, dtype=x.dtype) + b.view(1, -1, 1, 1)
-    for a in range(kh):
-        for c in range(kw):
-            patch = xp[:, :, a:a + stride * (Ho - 1) + 1:stride, c:c + stride * (Wo - 1) + 1:stride]
-            out += torch.einsum("nchw,fc->nfhw", patch, w[:, :, a, c])
-    return out
-
-def loop_over_channels(x, w, b, stride=1, padding=0):
-    kh, kw = w.shape[2:]
-    xp = torch.nn.functional.pad(x, (padding,) * 4)
-    out = b.view(1, -1, 1, 1)
-    for c in range(x.shape[1]):
-        windows = xp[:, c].unfold(1, kh, stride).unfold(2, kw, stride)      # (N, H', W', kh, kw)
-        out = out + torch.einsum("nhwij,fij->nfhw", windows, w[:, c])
-    return out
-
-def loop_over_filters(x, w, b, stride=1, padding=0):
-    kh, kw = w.shape[2:]
-    xp = torch.nn.functional.pad(x, (padding,) * 4)
-    windows = xp.unfold(2, kh, stride).unfold(3, kw, stride)
-    return torch.stack([torch.einsum("nchwij,cij->nhw", windows, w[f]) + b[f] for f in range(w.shape[0])], 1)
-
-def loop_over_batch(x, w, b, stride=1, padding=0):
-    kh, kw = w.shape[2:]
-    outs = []
-    for n in range(x.shape[0]):
-        windows = torch.nn.functional.pad(x[n:n + 1], (padding,) * 4).unfold(2, kh, stride).unfold(3, kw, stride)
-        outs.append(torch.einsum("nchwij,fcij->nfhw", windows, w) + b.view(1, -1, 1, 1))
-    return torch.cat(outs)
-
-def loop_over_rows(x, w, b, stride=1, padding=0):
-    N, C, H, W = x.shape
-    F, _, kh, kw = w.shape
-    xp = torch.nn.functional.pad(x, (padding,) * 4)
-    Ho = (H + 2 * padding - kh) // stride + 1
-    rows = []
-    for i in range(Ho):
-        band = xp[:, :, i * stride:i * stride + kh].unfold(3, kw, stride)     # (N, C, kh, W', kw)
-        rows.append(torch.einsum("ncawj,fcaj->nfw", band, w) + b.view(1, -1, 1))
-    return torch.stack(rows, 2)
-
-def loop_over_columns(x, w, b, stride=1, padding=0):
-    N, C, H, W = x.shape
-    F, _, kh, kw = w.shape
-    xp = torch.nn.functional.pad(x, (padding,) * 4)
-    Wo = (W + 2 * padding - kw) // stride + 1
-    cols = []
-    for j in range(Wo):
-        band = xp[:, :, :, j * stride:j * stride + kw].unfold(2, kh, stride)     # (N, C, H', kw, kh)
-        cols.append(torch.einsum("nchji,fcij->nfh", band, w) + b.view(1, -1, 1))
-    return torch.stack(cols, 3)
-
-def numpy_loop_over_batch(x, w, b, stride=1, padding=0):
-    # the same loop over N, in numpy: no tensor operation per image, so only the time can see it
-    import numpy as np
-    kh, kw = w.shape[2:]
-    xp = torch.nn.functional.pad(x, (padding,) * 4).numpy()
-    wn = w.numpy()
-    outs = [np.einsum("chwij,fcij->fhw", np.lib.stride_tricks.sliding_window_view(xp[n], (kh, kw), axis=(1, 2)), wn)
-            for n in range(xp.shape[0])]
-    return torch.from_numpy(np.stack(outs)) + b.view(1, -1, 1, 1)
-
-'''
-EXPECTED = {  # variant -> the shapes whose speed check it fails
-    "vectorised": set(), "loop_over_offsets": set(), "loop_over_channels": set(), "loop_over_filters": set(),
-    "loop_over_batch": {"many small images"}, "loop_over_rows": {"tall images"}, "loop_over_columns": {"wide images"},
-    "numpy_loop_over_batch": {"many small images"},
-}
 BY_STEPS_ONLY = {"numpy_loop_over_batch"}    # loops that run no tensor operation per step: Python steps grow
-
-
-_OURS: dict = {}
-exec(VARIANTS, _OURS)  # noqa: S102 - the test's own code
-reference = _OURS["vectorised"]     # the judge's copy of the vectorised variant
-
-
-def inputs(label: str) -> tuple:
-    N, C, H, W, F, k = SHAPES[label]
-    generator = torch.Generator().manual_seed(0)
-    return (torch.randn(N, C, H, W, generator=generator), torch.randn(F, C, k, k, generator=generator),
-            torch.randn(F, generator=generator), 1, k // 2)
-
-
-def growth(label: str) -> dict:
-    """``speed.verdict``'s options for a shape: the same inputs with the dimension it grows doubled."""
-    x, *rest = inputs(label)
-    axis, along = GROWS[label]
-    return {"larger": (torch.cat([x, x], axis), *rest), "along": along, "size": x.shape[axis]}
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +87,6 @@ def test_a_growing_count_fails_before_any_timing_and_a_flat_one_is_timed():
     assert verdict.passed and not verdict.growth.loops and flat.timed > 0
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("variant", list(EXPECTED))
 @pytest.mark.parametrize("label", list(SHAPES))
 def test_loops_over_n_h_or_w_fail_and_vectorised_code_passes(student, variant, label):
@@ -221,8 +119,6 @@ def test_the_wire_is_taken_off_but_never_more_than_half(echo, counted):
 
 
 def test_the_notebook_states_the_limit_the_grader_applies():
-    from tests.conftest import ASSIGNMENTS
-
     notebook = nbformat.read(ASSIGNMENTS / "04_backprop" / "04_backprop.ipynb", as_version=4)
     text = " ".join(" ".join(cell.source.split()) for cell in notebook.cells)
     assert f"at most {LIMIT} times as long as the reference" in text

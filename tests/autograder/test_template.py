@@ -12,15 +12,13 @@ import pytest
 from autograder.grading.declarations import PUBLIC_SHARE
 from autograder.notebook import read_release
 from autograder.release import repository as template
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, run_cli
 
 
-@pytest.mark.slow
 def test_the_template_grades_its_public_checks_without_the_hidden_cases(tmp_path):
     built = template.build(tmp_path / "student")
     out = tmp_path / "results.json"
-    run = subprocess.run([sys.executable, "-m", "autograder", "grade", "--json", str(out)], cwd=built,
-                         capture_output=True, text=True, timeout=600)
+    run = run_cli("grade", "--json", out, cwd=built)
     assert run.returncode == 0, run.stdout + run.stderr
     data = json.loads(out.read_text())
     points = sum(sum(read_release(ASSIGNMENTS / a / f"{a}.ipynb").item_points().values()) for a in ASSIGNMENT_IDS)
@@ -29,7 +27,6 @@ def test_the_template_grades_its_public_checks_without_the_hidden_cases(tmp_path
     assert data["seeds"] == [] and "public checks only" in data["output"]
 
 
-@pytest.mark.slow
 def test_release_builds_a_repository_that_installs_and_grades_as_its_workflow_says(tmp_path):
     """The workflow's own commands, in the built repository: install it (offline, with this project's
     packages under it), then grade the public checks as on a push: job summary and Points notice."""
@@ -38,11 +35,10 @@ def test_release_builds_a_repository_that_installs_and_grades_as_its_workflow_sa
     import yaml
 
     out = tmp_path / "student"
-    run = subprocess.run([sys.executable, "-m", "autograder", "release", str(out), "--assignments", "01_corr2d"],
-                         capture_output=True, text=True, timeout=120)
+    run = run_cli("release", out, "--assignments", "01_corr2d", timeout=120)
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in (out / "assignments").iterdir()) == ["01_corr2d"]
-    again = subprocess.run([sys.executable, "-m", "autograder", "release", str(out)], capture_output=True, text=True)
+    again = run_cli("release", out)
     assert again.returncode == 2 and "exists already" in again.stderr
 
     workflow = yaml.safe_load((out / ".github" / "workflows" / "grade.yml").read_text())

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from autograder.notebook import read_release  # noqa: E402
-from tests.conftest import ASSIGNMENTS, solution_code  # noqa: E402
+from tests.support import ASSIGNMENTS, solution_code  # noqa: E402
 
 ASSIGNMENT = "04_backprop"
 

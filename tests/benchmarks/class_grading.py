@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SAMPLES, build_submission, read_sample  # noqa: E402
+from tests.support import SAMPLES, build_submission, read_sample  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -18,7 +18,6 @@ import argparse
 import math
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SAMPLES, build_submission, git, read_sample  # noqa: E402
 from tests.fake_github import FakeGitHub  # noqa: E402
+from tests.support import SAMPLES, build_submission, git, read_sample, run_cli  # noqa: E402
 
 
 def repository(base: Path, name: str, assignments: list[str], index: int) -> Path:
@@ -48,8 +47,7 @@ def repository(base: Path, name: str, assignments: list[str], index: int) -> Pat
 
 def run(args: list[str], env: dict, cwd: Path) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True)
+    done = run_cli(*args, cwd=cwd, env=env, timeout=None)
     if done.returncode != 0:
         raise SystemExit(f"{args[0]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return time.perf_counter() - started

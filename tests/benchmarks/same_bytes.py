@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import SAMPLES, build_submission, read_sample  # noqa: E402
+from tests.support import SAMPLES, build_submission, read_sample, run_cli  # noqa: E402
 
 PARTLY_WRONG = ["conv_forward_fast_loops_over_the_batch.py", "maxpool_remembers_the_last_maximum.py",
                 "numerical_gradient_one_sided.py"]
@@ -57,9 +57,8 @@ def main() -> int:
             for label, path in paths.items():
                 out = path.parent / "results.json"
                 started = time.monotonic()
-                subprocess.run([sys.executable, "-m", "autograder", "grade", str(path), "--json", str(out)],
-                               cwd=ROOT, capture_output=True, check=True, env={"CNN_COURSE_OFFLINE": "1",
-                                                                              "PATH": "/usr/bin:/bin"})
+                run_cli("grade", path, "--json", out, env={"CNN_COURSE_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+                        timeout=None).check_returncode()
                 seconds[label].append(time.monotonic() - started)
                 data = out.read_bytes()
                 digests[label][hashlib.sha256(data).hexdigest()[:12]] += 1

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/speed_verdicts.py [--runs 20] [--loads 0,2,4] [--modes grade,jobs1,jobs2]
 
-Each run grades every variant of ``tests/autograder/test_speed.py`` on each of
+Each run grades every variant of ``tests/support.py`` (those of ``tests/autograder/test_speed.py``) on each of
 04's speed shapes as a graded check does (``speed.check``: the same limit,
 repeats, reference and second measure of a failing verdict), in a worker of
 its own, as one notebook would be. A configuration is a load (that many
@@ -30,13 +30,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from autograder.cases.test_04_backprop import SPEED_LIMIT as LIMIT  # noqa: E402
+from autograder.cases.test_04_backprop import SPEED_SHAPES as SHAPES  # noqa: E402
 from autograder.judge import speed  # noqa: E402
 from autograder.notebook import Cell  # noqa: E402
 from autograder.sandbox import process as sandbox
 from autograder.student.base import StudentError  # noqa: E402
 from autograder.student.sandboxed import Student  # noqa: E402
 from autograder.verbs import grade_all
-from tests.autograder.test_speed import EXPECTED, LIMIT, SHAPES, VARIANTS, growth, inputs, reference  # noqa: E402
+from tests.support import EXPECTED, VARIANTS, growth, inputs, reference  # noqa: E402
 
 
 def one_run(_: int) -> dict[tuple[str, str], tuple[bool, float]]:

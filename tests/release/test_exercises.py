@@ -14,8 +14,7 @@ import nbformat
 import pytest
 
 from autograder.notebook import EXERCISE_PREFIX
-from tests.autograder.test_judge import namespace
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, read_sample, solution_code
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, namespace, read_sample, solution_code
 
 # A plausible mistake for every exercise: the body of its function here, or else a sample of
 # tests/samples/<assignment>/ that replaces the exercise's cell (a new assignment's own folder).

@@ -16,7 +16,7 @@ import pytest
 
 from autograder.judge import seeds
 from autograder.release import repository as template
-from tests.conftest import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
+from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, SOLUTIONS
 
 MIN_LENGTH = 13     # shorter lines ("return Y", "else:") are common to any code
 # Lines of a solution that are just common code, and appear as such in the course's public cells:

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from autograder.cases import test_05_lenet as cases
-from tests.conftest import ASSIGNMENTS
+from tests.support import ASSIGNMENTS
 
 NAMES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
          "t10k-labels-idx1-ubyte.gz"]

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import ast
-import inspect
 
 import nbformat
 import pytest
 
 from autograder.course import COURSE, SETUP_GRADE_ID
 from autograder.release import setup_helpers
+from tests.support import canonical_helpers, setup_functions
 
 NOTEBOOKS = sorted([*map(COURSE.source, COURSE.assignment_ids()), *map(COURSE.release, COURSE.released_ids())])
-CANONICAL = {node.name: ast.dump(node) for node in ast.parse(inspect.getsource(setup_helpers)).body
-             if isinstance(node, ast.FunctionDef)}
-
-
-def setup_functions(path) -> dict[str, str]:
-    notebook = nbformat.read(path, as_version=4)
-    cells = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == SETUP_GRADE_ID]
-    assert len(cells) == 1, f"{path}: one setup cell"
-    return {node.name: ast.dump(node) for node in ast.parse(cells[0].source).body
-            if isinstance(node, ast.FunctionDef)}
+CANONICAL = canonical_helpers()
 
 
 def test_every_source_and_release_is_found():
