@@ -20,13 +20,13 @@ SLOW = {
     "release/test_notebooks_run.py": (),
     "release/test_release.py": (),
     "autograder/test_cli.py": (),
-    "autograder/test_collect.py": ("test_collected_students_are_graded_and_the_missing_ones_have_rows",),
-    "autograder/test_grade.py": (
+    "autograder/verbs/test_collect.py": ("test_collected_students_are_graded_and_the_missing_ones_have_rows",),
+    "autograder/grading/test_pipeline.py": (
         "test_a_correct_submission_scores_full_marks", "test_the_blank_release_scores_zero_without_crashing",
         "test_every_item_has_public_and_hidden_cases_and_public_weighs_a_quarter",
         "test_a_sample_loses_exactly_the_items_it_gets_wrong", "test_a_forbidden_route_is_named_in_the_feedback",
         "test_hidden_feedback_shows_shapes_but_not_expected_values", "test_results_are_json_in_the_gradescope_schema"),
-    "autograder/test_grade_all.py": (
+    "autograder/verbs/test_grade_all.py": (
         "test_every_student_gets_a_row_a_results_file_and_feedback", "test_scores_are_each_students_own",
         "test_odd_submissions_are_flagged_not_crashed", "test_each_student_meets_the_hidden_inputs_of_their_own_seed",
         "test_the_gradebook_has_a_row_per_student_and_a_column_per_item",
@@ -38,23 +38,23 @@ SLOW = {
         "test_a_grading_the_grader_could_not_finish_is_never_a_final_score",
         "test_the_judges_of_a_class_share_one_zygote",
         "test_a_judge_that_meets_a_grader_fault_gets_its_own_zygote_and_the_others_keep_the_shared_one"),
-    "autograder/test_new.py": ("test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks",),
-    "autograder/test_judge.py": ("test_the_solution_passes_every_public_and_hidden_case[05_lenet]",),  # trains
+    "autograder/verbs/test_new.py": ("test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks",),
+    "autograder/judge/test_plugin.py": ("test_the_solution_passes_every_public_and_hidden_case[05_lenet]",),  # trains
     "autograder/test_notebook.py": (
         "test_stripped_metadata_falls_back_to_cell_ids", "test_an_edited_test_cell_changes_nothing_but_a_note",
         "test_a_deleted_solution_cell_loses_only_what_needs_it", "test_a_huge_output_cell_is_ignored",
         "test_the_feedback_of_a_name_error_names_the_cell_the_grader_did_not_run"),
-    "autograder/test_publish.py": ("test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once",),
-    "autograder/test_sandbox.py": (
+    "autograder/verbs/test_publish.py": ("test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once",),
+    "autograder/sandbox/test_process.py": (
         "test_a_dead_zygote_is_started_again", "test_cells_that_kill_or_hang_the_worker_are_skipped",
         "test_a_call_that_kills_the_worker_fails_alone_and_the_next_call_works",
         "test_once_the_budget_is_spent_calls_get_short_deadlines",
         "test_a_call_starved_of_cpu_by_the_machine_is_the_graders_fault_not_the_students",
         "test_every_process_the_worker_started_is_gone_when_it_closes",
         "test_processes_forked_beside_each_other_share_one_zygote_and_one_that_restarts_gets_its_own"),
-    "autograder/test_seeds.py": ("test_without_a_course_secret_grading_says_so",),
-    "autograder/test_speed.py": ("test_loops_over_n_h_or_w_fail_and_vectorised_code_passes",),
-    "autograder/test_template.py": ("test_the_template_grades_its_public_checks_without_the_hidden_cases",
+    "autograder/judge/test_seeds.py": ("test_without_a_course_secret_grading_says_so",),
+    "autograder/judge/test_speed.py": ("test_loops_over_n_h_or_w_fail_and_vectorised_code_passes",),
+    "autograder/release/test_repository.py": ("test_the_template_grades_its_public_checks_without_the_hidden_cases",
                                     "test_release_builds_a_repository_that_installs_and_grades_as_its_workflow_says"),
     "test_cases.py": ("test_a_named_lenet_with_same_padding_keeps_every_lenet_point_when_graded",),
     "test_correct_forms.py": ("test_a_correct_unusual_answer_keeps_every_point",),

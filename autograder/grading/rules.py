@@ -14,7 +14,7 @@ on a corr2d that calls F.conv2d is not built from scratch either). Code that
 could switch the monitor off scores the whole notebook 0.
 
 ``autograder.release.rules_cell`` writes every ban of this module into each notebook's
-rules cell, and ``tests/autograder/test_handbook.py`` fails on a ban the cell
+rules cell, and ``tests/autograder/release/test_rules_cell.py`` fails on a ban the cell
 does not name.
 """
 

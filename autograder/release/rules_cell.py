@@ -5,7 +5,7 @@ One source: the text below is filled in from the numbers the grader enforces
 exceptions, so it cannot drift from them. ``python -m autograder.release.rules_cell``
 writes the cell into every source notebook under ``solutions/``; nbgrader then
 carries it into the release. ``tests/release`` checks that each release holds
-the current text, and ``tests/autograder/test_handbook.py`` that the routes the
+the current text, and ``tests/autograder/release/test_rules_cell.py`` that the routes the
 text forbids and allows are the ones the grader's rule forbids and allows, that
 each ban it names scores what it says, and that ``autograder.grading.rules`` holds no
 ban the text does not name.

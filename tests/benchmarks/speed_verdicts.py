@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/speed_verdicts.py [--runs 20] [--loads 0,2,4] [--modes grade,jobs1,jobs2]
 
-Each run grades every variant of ``tests/support.py`` (those of ``tests/autograder/test_speed.py``) on each of
+Each run grades every variant of ``tests/support.py`` (those of ``tests/autograder/judge/test_speed.py``) on each of
 04's speed shapes as a graded check does (``speed.check``: the same limit,
 repeats, reference and second measure of a failing verdict), in a worker of
 its own, as one notebook would be. A configuration is a load (that many
