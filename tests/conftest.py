@@ -21,7 +21,7 @@ SLOW = {
     "release/test_release.py": (),
     "autograder/test_cli.py": (),
     "autograder/verbs/test_collect.py": ("test_collected_students_are_graded_and_the_missing_ones_have_rows",),
-    "autograder/grading/test_pipeline.py": (
+    "autograder/test_pipeline.py": (
         "test_a_correct_submission_scores_full_marks", "test_the_blank_release_scores_zero_without_crashing",
         "test_every_item_has_public_and_hidden_cases_and_public_weighs_a_quarter",
         "test_a_sample_loses_exactly_the_items_it_gets_wrong", "test_a_forbidden_route_is_named_in_the_feedback",

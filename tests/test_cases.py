@@ -126,7 +126,7 @@ def test_the_release_and_the_hidden_cases_read_layer_sizes_alike():
 
 
 def test_a_named_lenet_with_same_padding_keeps_every_lenet_point_when_graded(tmp_path):
-    from autograder.grading.pipeline import grade_notebook
+    from autograder.pipeline import grade_notebook
     from tests.support import build_submission
 
     release = read_release(ASSIGNMENTS / "05_lenet" / "05_lenet.ipynb")

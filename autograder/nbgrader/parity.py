@@ -6,7 +6,7 @@ that patches the kernel decides its own score. Here nothing that decides a score
 (``nbgrader_config.py`` sets these steps):
 
 - :class:`GradeInTheSandbox` (a sanitising step, after nbgrader restored the instructor's test cells)
-  grades the submitted notebook with ``autograder.grading.pipeline.grade_notebook``, the pipeline of ``python -m
+  grades the submitted notebook with ``autograder.pipeline.grade_notebook``, the pipeline of ``python -m
   autograder grade`` and ``grade-all`` (workers behind the walls, the hidden cases in this process,
   the student's seed), keeps each item's points in its test cell's metadata, and leaves in the cell
   only a comment: the kernel runs no check. A grading the grader could not finish records nothing.
@@ -54,7 +54,7 @@ class GradeInTheSandbox(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         from autograder.course import COURSE
-        from autograder.grading.pipeline import grade_notebook, load_releases
+        from autograder.pipeline import grade_notebook, load_releases
 
         assignment = resources["nbgrader"]["assignment"]
         student = resources["nbgrader"]["student"]

@@ -250,7 +250,7 @@ def sample_files(name: str) -> dict[str, str]:
     return {
         "README.md": f"""# Sample wrong submissions of {name}
 
-Each file is one plausible mistake, graded by `tests/autograder/grading/test_pipeline.py` (slow tier):
+Each file is one plausible mistake, graded by `tests/autograder/test_pipeline.py` (slow tier):
 
     # replaces: the grade_id of the solution cell it replaces
     # loses: the items it must lose points on (none for an optional exercise)

@@ -16,7 +16,7 @@ from autograder.sandbox import process as sandbox
 def run(args: argparse.Namespace) -> int:
     # The zygote (which forks the workers) imports torch while this process imports torch, nbformat and pytest.
     sandbox.prestart()
-    from autograder.grading.pipeline import Run, UsageError, grade_paths, load_releases
+    from autograder.pipeline import Run, UsageError, grade_paths, load_releases
     from autograder.report import results as report
 
     graded, problems, status = Run(), [], 0

@@ -29,9 +29,9 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading.pipeline import UsageError, grade_paths, load_releases
 from autograder.model import NotebookResult
 from autograder.notebook import Release
+from autograder.pipeline import UsageError, grade_paths, load_releases
 from autograder.report import results as report
 from autograder.sandbox import process as sandbox
 from autograder.verbs.collect import read_record

@@ -102,7 +102,7 @@ def _mangle(function):
 
 
 '''
-# What the grader writes when a route breaks the from-scratch rule (autograder/grading/pipeline.py's score).
+# What the grader writes when a route breaks the from-scratch rule (autograder/pipeline.py's score).
 ACCUSATIONS = re.compile(r"from-scratch rule|grader tampering|This item scores 0: it used|"
                          r"the instructor's grading scores it 0|The whole notebook scores 0")
 

@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from autograder.grading.pipeline import grade_notebook
+from autograder.pipeline import grade_notebook
 from tests.support import ASSIGNMENTS, build_submission
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grading.pipeline import grade_notebook, load_releases
+from autograder.pipeline import grade_notebook, load_releases
 from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample
 
 # 01's class: the solution, the blank release, a mistake, and a break of the from-scratch rule that

@@ -75,7 +75,7 @@ def test_a_seed_out_of_range_is_a_usage_error(text, tmp_path):
 
 
 def test_without_a_course_secret_grading_says_so(monkeypatch, tmp_path, release_01):
-    from autograder.grading.pipeline import grade_notebook
+    from autograder.pipeline import grade_notebook
 
     monkeypatch.setattr(seeds, "SECRET_FILE", tmp_path / "none")
     monkeypatch.delenv(seeds.SECRET_ENV, raising=False)

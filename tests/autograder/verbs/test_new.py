@@ -109,7 +109,7 @@ def test_an_existing_assignment_or_number_is_refused_and_left_alone(course, caps
 
 
 def test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks(course):
-    from autograder.grading.pipeline import grade_notebook
+    from autograder.pipeline import grade_notebook
 
     written = new.scaffold(NAME, course)
     assert written[-1] == course.release(NAME) and course.release(NAME).is_file()

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from autograder import cli
 from autograder import github as hub
-from autograder.grading.pipeline import Entry, NotebookResult
+from autograder.pipeline import Entry, NotebookResult
 from autograder.report import results as report
 from autograder.verbs.collect import Collected, write_record
 from autograder.verbs.fetch import fetch, roster_repositories

@@ -8,11 +8,11 @@ from collections import defaultdict
 import pytest
 
 from autograder.grading.declarations import Assignment
-from autograder.grading.pipeline import grade_notebook, score
 from autograder.grading.rules import ItemRule
 from autograder.judge import plugin as judge
 from autograder.model import CallRecord, LoadReport, Route
 from autograder.notebook import read_release
+from autograder.pipeline import grade_notebook, score
 from autograder.report.results import results_json
 from tests.support import ASSIGNMENT_IDS, ASSIGNMENTS, SAMPLES, SOLUTIONS, build_submission, read_sample
 
