@@ -1,1 +1,1 @@
-"""What is graded and how it scores: declarations, the from-scratch rule, the one-notebook pipeline."""
+"""What is graded, and by which rule: the declarations of the cases files and the from-scratch rule."""
