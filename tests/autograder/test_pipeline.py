@@ -172,7 +172,7 @@ def graded_samples(tmp_path_factory):
     for sample, student in students.items():
         build_submission(root / "submitted" / student, sample.parent.name, read_sample(sample)[0])
     grade_class(root / "submitted", ASSIGNMENTS, root / "gradebook", jobs=2, progress=False)
-    graded = {sample: [SimpleNamespace(**test) for test in
+    graded = {sample: [SimpleNamespace(**test, **test["extra_data"]) for test in
                        json.loads((root / "gradebook" / student / "results.json").read_text())["tests"]]
               for sample, student in students.items()}
     for sample in SAMPLE_FILES:          # one at a time, in this process, as `grade` does
@@ -219,7 +219,7 @@ def test_results_are_json_in_the_gradescope_schema(solved_01):
     data = json.loads(json.dumps(results_json([solved_01])))
     assert set(data) >= {"score", "max_score", "tests", "output"}
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert set(test) == {"name", "score", "max_score", "status", "output", "visibility", "extra_data"}
         assert test["name"].startswith("01_corr2d/")
         assert test["status"] in {"passed", "failed"}
         assert 0 <= test["score"] <= test["max_score"]
