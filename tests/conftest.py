@@ -61,13 +61,27 @@ SLOW = {
 }
 
 
+# The files that take longest, longest first: they start first, so that under `-n auto --dist loadfile` (.ci/run)
+# no worker is left with a long file at the end while the others idle. Within a file the order stays.
+LONGEST = ["release/test_nbgrader.py", "autograder/test_pipeline.py", "autograder/verbs/test_grade_all.py",
+           "attacks/test_attacks.py", "attacks/test_no_false_accusations.py", "autograder/test_cli.py",
+           "attacks/test_walls.py", "autograder/verbs/test_publish.py", "release/test_notebooks_run.py",
+           "test_correct_forms.py", "autograder/release/test_repository.py", "autograder/sandbox/test_process.py"]
+
+
+def _relative(item) -> str | None:
+    path = item.path.resolve()
+    return path.relative_to(HERE).as_posix() if path.is_relative_to(HERE) else None
+
+
 @pytest.hookimpl(tryfirst=True)    # before -m deselects
 def pytest_collection_modifyitems(items):
     for item in items:
-        path = item.path.resolve()
-        named = SLOW.get(path.relative_to(HERE).as_posix()) if path.is_relative_to(HERE) else None
+        named = SLOW.get(_relative(item))
         if named is not None and (not named or item.originalname in named or item.name in named):
             item.add_marker(pytest.mark.slow)
+    rank = {name: number for number, name in enumerate(LONGEST)}
+    items.sort(key=lambda item: rank.get(_relative(item), len(LONGEST)))     # stable: a file keeps its order
 
 
 @pytest.fixture(scope="session", autouse=True)
