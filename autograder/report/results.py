@@ -68,6 +68,10 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
         "isolation": sorted({r.isolation for r in results if r.isolation}),
         "seeds": [{"notebook": r.path, "assignment": r.assignment, "seed": r.seed.value, "from": r.seed.origin}
                   for r in results if r.seed],
+        # What the gradebook's row is built from (autograder.report.gradebook.row_from_results): the notebooks
+        # graded, with the grader's notes on each, and the problems that stopped a notebook from being graded.
+        "notebooks": [{"assignment": r.assignment, "path": r.path, "notes": list(r.notes)} for r in results],
+        "problems": list(problems),
         "internal_error": internal_error or any(r.internal_error for r in results),
     }
 
@@ -130,31 +134,6 @@ def csv_text(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
 
 
-def write_gradebook(rows, releases, path: Path) -> None:
-    """One CSV row per student: a column per graded item and per written answer (empty until graded by hand),
-    the automatic points, the manual ones so far, the points still pending, the total, flags and seeds."""
-    import csv
-
-    items = [f"{assignment}/{item}" for assignment, release in releases.items() for item in release.item_points()]
-    written = [f"{assignment}/{cell.grade_id}" for assignment, release in releases.items() for cell in release.manual]
-    maximum = sum(points for release in releases.values() for points in release.item_points().values())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        table = [["student", *items, *written, "automatic", "automatic_max", "manual", "manual_pending", "total",
-                  "flags", "seeds"]]
-        for row in rows:
-            hand = [("" if row.written.get(key) is None else f"{row.written[key]:g}") for key in written]
-            table.append([row.student, *(f"{row.scores.get(item, 0.0):g}" for item in items), *hand,
-                          f"{_round(row.automatic):g}", f"{maximum:g}", f"{_round(row.manual):g}",
-                          f"{row.manual_pending:g}", f"{_round(row.automatic + row.manual):g}", "; ".join(row.flags),
-                          " ".join(f"{assignment}:{seed}" for assignment, seed in sorted(row.seeds.items()))])
-        writer.writerows([csv_cell(cell) for cell in line] for line in table)
-    tmp.replace(path)
-
-
 def feedback_markdown(student: str, data: dict, for_student: bool = False) -> str:
     """A student's report: each check with its points, and why the failed ones failed.
 
@@ -195,18 +174,3 @@ def feedback_markdown(student: str, data: dict, for_student: bool = False) -> st
     if notes:
         lines += ["## Notes", "", fence(notes.strip()), ""]
     return "\n".join(lines)
-
-
-def github_class(rows, maximum: float) -> None:
-    """Inside GitHub Actions: the class's totals as a job summary table."""
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not summary:
-        return
-    lines = ["## Gradebook", "", f"{len(rows)} students; automatic points out of {maximum:g}.", "",
-             "| student | automatic | manual | manual pending | flags |", "| --- | ---: | ---: | ---: | --- |"]
-    for row in rows:
-        lines.append(f"| {inline(row.student)} | {_round(row.automatic):g} | {_round(row.manual):g} | "
-                     f"{row.manual_pending:g} | {inline('; '.join(row.flags))} |")
-    lines += ["", "The gradebook CSV and each student's results.json and feedback.md are in the `gradebook` artifact."]
-    with open(summary, "a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")

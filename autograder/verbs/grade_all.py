@@ -17,52 +17,22 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import csv
 import hashlib
 import multiprocessing
 import multiprocessing.util
 import os
-import shutil
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.model import NotebookResult
 from autograder.notebook import Release
 from autograder.pipeline import UsageError, grade_paths, load_releases
+from autograder.report import gradebook as book
 from autograder.report import results as report
+from autograder.report.gradebook import StudentRow
 from autograder.sandbox import process as sandbox
 from autograder.verbs.collect import read_record
-
-
-@dataclass
-class StudentRow:
-    """One student's line of the gradebook."""
-
-    student: str
-    scores: dict[str, float] = field(default_factory=dict)      # "01_corr2d/corr2d" -> points
-    maxima: dict[str, float] = field(default_factory=dict)
-    written: dict[str, float | None] = field(default_factory=dict)  # "01_corr2d/explain_flip" -> hand-graded points
-    written_maxima: dict[str, float] = field(default_factory=dict)
-    flags: list[str] = field(default_factory=list)
-    seeds: dict[str, int] = field(default_factory=dict)          # assignment -> seed of its hidden inputs
-    internal_error: bool = False                                   # the grader failed on this student
-
-    @property
-    def automatic(self) -> float:
-        return sum(self.scores.values())
-
-    @property
-    def manual(self) -> float:
-        """Points of the written answers graded by hand so far (nbgrader's formgrader)."""
-        return sum(points for points in self.written.values() if points is not None)
-
-    @property
-    def manual_pending(self) -> float:
-        """Points of the written answers nobody has graded yet."""
-        return sum(self.written_maxima[key] for key, points in self.written.items() if points is None)
 
 
 def students_of(submitted: Path) -> list[Path]:
@@ -85,47 +55,12 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(index), int(count)
 
 
-def merge(out: Path, shards: list[Path]) -> list[str]:
-    """One gradebook from the outputs of ``grade-all --shard``: their rows, and their students' files.
-
-    Returns the students. The shards must share the gradebook's columns and no student may appear twice.
-    """
-    out = Path(out)
-    header: list[str] | None = None
-    rows: dict[str, list[str]] = {}
-    for shard in map(Path, shards):
-        with open(shard / "gradebook.csv", newline="", encoding="utf-8") as handle:
-            table = list(csv.reader(handle))
-        if not table:
-            raise ValueError(f"{shard / 'gradebook.csv'} is empty")
-        if header is not None and table[0] != header:
-            raise ValueError(f"{shard / 'gradebook.csv'} has other columns than the first shard's: were both "
-                             "graded with the same release and assignments?")
-        header = table[0]
-        for row in table[1:]:
-            student = report.csv_text(row[0])     # the id as written: its folder's name
-            if student in rows:
-                raise ValueError(f"student {student} appears in two shards")
-            rows[student] = row                   # its cells stay as written (escaped for spreadsheets)
-            if (shard / student).is_dir():
-                shutil.copytree(shard / student, out / student, dirs_exist_ok=True)
-    if header is None:
-        raise ValueError("no shard to merge")
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "gradebook.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows[student] for student in sorted(rows))
-    return sorted(rows)
-
-
 def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden: bool = True) -> StudentRow:
     """Grade every notebook of one student; write their results.json and feedback.md; return their row."""
-    row = StudentRow(folder.name)
     run = grade_paths([folder], releases, hidden=hidden, student=folder.name)
-    _fill(row, run.results, releases, run.unusable)
-    _write(out / folder.name, report.results_json(run.results, run.unusable))
-    return row
+    data = report.results_json(run.results, run.unusable)
+    _write(out / folder.name, data)
+    return book.row_from_results(folder.name, data, releases)
 
 
 def _write(folder: Path, data: dict) -> None:
@@ -134,63 +69,12 @@ def _write(folder: Path, data: dict) -> None:
     (folder / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
 
 
-def _fill(row: StudentRow, results: list[NotebookResult], releases: dict[str, Release], problems: list[str]) -> None:
-    graded = {result.assignment for result in results}
-    for assignment, release in releases.items():
-        for item, points in release.item_points().items():
-            row.maxima[f"{assignment}/{item}"] = points
-            row.scores[f"{assignment}/{item}"] = 0.0
-        for cell in release.manual:
-            row.written_maxima[f"{assignment}/{cell.grade_id}"] = cell.points
-            row.written[f"{assignment}/{cell.grade_id}"] = None
-        if assignment not in graded:
-            row.flags.append(f"{assignment}: no submission")
-    for result in results:
-        for entry in result.entries:
-            key = f"{entry.assignment}/{entry.item}"
-            if key in row.scores:
-                row.scores[key] += entry.score
-        row.flags.extend(f"{result.assignment}: {note.splitlines()[0]}" for note in result.notes)
-        if any(not entry.item and entry.failed for entry in result.entries):     # a verdict on the whole notebook
-            row.flags.append(f"{result.assignment}: grader tampering (the notebook scores 0)")
-        if result.seed:
-            row.seeds[result.assignment] = result.seed.value
-        row.internal_error |= bool(result.internal_error)
-    row.flags.extend(problem.splitlines()[0] for problem in problems)
-
-
-def merge_manual(rows: list[StudentRow], database: str) -> None:
-    """Fill in the written answers' scores that nbgrader's gradebook holds (given in its formgrader).
-
-    ``database`` is nbgrader's database URL (``sqlite:///gradebook.db``). An answer without a manual score,
-    or a student or notebook that nbgrader does not know, stays pending.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    # nbgrader runs `alembic` from PATH: find the one installed beside this interpreter, activated or not.
-    here = str(Path(sys.executable).parent)
-    if here not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
-    with Gradebook(database) as gradebook:
-        for row in rows:
-            for key in row.written:
-                assignment, grade_id = key.split("/", 1)
-                try:
-                    grade = gradebook.find_grade(grade_id, assignment, assignment, row.student)
-                except MissingEntry:
-                    continue
-                if grade.manual_score is not None:
-                    row.written[key] = float(grade.manual_score)
-
-
 def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) -> StudentRow:
     """The row and results file of a student whose grading could not finish."""
-    row = StudentRow(folder.name)
     problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
-    _fill(row, [], releases, [problem])
-    row.internal_error = True
-    _write(out / folder.name, report.results_json([], [problem], internal_error=True))
-    return row
+    data = report.results_json([], [problem], internal_error=True)
+    _write(out / folder.name, data)
+    return book.row_from_results(folder.name, data, releases)
 
 
 # -- the judge processes ----------------------------------------------------------------------
@@ -275,14 +159,13 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     collected = {found.student: found.flags for found in read_record(Path(submitted)) if mine(found.student)}
     for student in collected:    # on the roster, but nothing was collected: a row all the same
         if student not in rows:
-            rows[student] = StudentRow(student)
-            _fill(rows[student], [], releases, [])
+            rows[student] = book.blank_row(student, releases)
     for student, flags in collected.items():
         rows[student].flags[:0] = [f"collect: {flag}" for flag in flags]
     ordered = [rows[name] for name in sorted(rows)]
     if nbgrader_db:
-        merge_manual(ordered, nbgrader_db)
-    report.write_gradebook(ordered, releases, out / "gradebook.csv")
+        book.merge_manual(ordered, nbgrader_db)
+    book.write_gradebook(ordered, releases, out / "gradebook.csv")
     return ordered
 
 
@@ -322,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"usage: {error}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - started
-    report.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
+    book.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
     flagged = sum(1 for row in rows if row.flags)
     print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
     print(f"gradebook: {args.out / 'gradebook.csv'}; per student: {args.out}/<student>/results.json, feedback.md")
@@ -331,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_merge(args: argparse.Namespace) -> int:
     try:
-        students = merge(args.out, args.shards)
+        students = book.merge(args.out, args.shards)
     except (OSError, ValueError) as error:
         print(f"usage: {error}", file=sys.stderr)
         return 2

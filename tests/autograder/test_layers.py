@@ -16,6 +16,7 @@ FLOORS = [
     ["judge"],
     ["pipeline", "cases"],
     ["report.results", "nbgrader", "release"],
+    ["report.gradebook"],
     ["verbs"],
     ["cli"],
     ["__main__"],

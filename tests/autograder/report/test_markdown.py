@@ -16,8 +16,8 @@ from markdown_it import MarkdownIt
 from autograder.model import Entry, NotebookResult
 from autograder.report import markdown
 from autograder.report import results as report
+from autograder.report.gradebook import StudentRow, github_class
 from autograder.verbs.collect import Collected
-from autograder.verbs.grade_all import StudentRow
 from autograder.verbs.publish import comment
 
 HOSTILE = "\n".join([
@@ -95,7 +95,7 @@ def test_the_class_summary_keeps_student_ids_and_flags_in_their_cells(tmp_path, 
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     rows = [StudentRow(STUDENT, flags=[HOSTILE, "a | b"]), StudentRow("\uff20instructor\n# Full marks")]
-    report.github_class(rows, 4.0)
+    github_class(rows, 4.0)
     assert_inert(summary.read_text())
     assert headings(summary.read_text()) == ["h2: Gradebook"]
     cells = re.findall(r"<tr>\s*<td>(.*?)</td>", render(summary.read_text()), re.S)

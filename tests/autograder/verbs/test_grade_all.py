@@ -5,13 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import os
-import sys
 
 import pytest
 
 from autograder.notebook import read_release
-from autograder.report import results as report
-from autograder.verbs.grade_all import StudentRow, grade_class
+from autograder.verbs.grade_all import grade_class
 from tests.support import ASSIGNMENTS, ROOT, SAMPLES, build_submission, read_sample, run_cli
 
 ASSIGNMENT = "01_corr2d"
@@ -118,52 +116,8 @@ def test_the_command_line_grades_a_class_and_rejects_a_missing_folder(tmp_path):
     assert missing.returncode == 2 and "no such folder" in missing.stderr
 
 
-def test_the_gradebook_csv_quotes_flags_and_totals(tmp_path):
-    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    row = StudentRow("o'brien, jr", {f"{ASSIGNMENT}/corr2d": 1.5}, flags=['edited "test" cell', "late; 2 days"],
-                     seeds={ASSIGNMENT: 7})
-    report.write_gradebook([row], {ASSIGNMENT: release}, tmp_path / "g.csv")
-    with open(tmp_path / "g.csv", newline="") as handle:
-        (line,) = list(csv.DictReader(handle))
-    assert line["student"] == "o'brien, jr" and line[f"{ASSIGNMENT}/corr2d"] == "1.5"
-    assert line[f"{ASSIGNMENT}/Conv2D"] == "0" and line["automatic"] == "1.5"
-    assert line["flags"] == 'edited "test" cell; late; 2 days' and line["seeds"] == f"{ASSIGNMENT}:7"
 
 
-@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")   # nbgrader's own add_submission
-def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending(tmp_path, monkeypatch):
-    from nbgrader.api import Gradebook
-
-    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}")  # alembic
-
-    from autograder.verbs.grade_all import _fill, merge_manual
-
-    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    written = [cell.grade_id for cell in release.manual]
-    database = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    with Gradebook(database) as gradebook:      # what nbgrader's autograde and formgrader leave behind
-        gradebook.update_or_create_assignment(ASSIGNMENT)
-        gradebook.update_or_create_notebook(ASSIGNMENT, ASSIGNMENT)
-        for cell in release.manual:
-            gradebook.update_or_create_grade_cell(cell.grade_id, ASSIGNMENT, ASSIGNMENT, max_score=cell.points,
-                                                  cell_type="markdown")
-        for student in ("alice", "bob"):
-            gradebook.add_student(student)
-            gradebook.add_submission(ASSIGNMENT, student)
-        gradebook.find_grade(written[0], ASSIGNMENT, ASSIGNMENT, "alice").manual_score = 1.5
-        gradebook.db.commit()
-    rows = {name: StudentRow(name) for name in ("alice", "bob", "carol")}     # carol: unknown to nbgrader
-    for row in rows.values():
-        _fill(row, [], {ASSIGNMENT: release}, [])
-    merge_manual(list(rows.values()), database)
-    total = sum(cell.points for cell in release.manual)
-    assert rows["alice"].manual == 1.5 and rows["alice"].manual_pending == total - release.manual[0].points
-    assert rows["bob"].manual == 0 and rows["bob"].manual_pending == total == rows["carol"].manual_pending
-    report.write_gradebook(list(rows.values()), {ASSIGNMENT: release}, tmp_path / "g.csv")
-    with open(tmp_path / "g.csv", newline="") as handle:
-        alice = next(csv.DictReader(handle))
-    assert alice[f"{ASSIGNMENT}/{written[0]}"] == "1.5" and alice[f"{ASSIGNMENT}/{written[1]}"] == ""
-    assert alice["manual"] == "1.5" and alice["total"] == "1.5"
 
 
 # -- a class across runners: shards, and their merge ---------------------------------------------------
@@ -187,23 +141,6 @@ def test_a_shard_is_i_of_n(text, message):
         parse_shard(text)
 
 
-def test_merging_shards_joins_their_rows_and_refuses_a_student_twice(tmp_path):
-    from autograder.verbs.grade_all import merge
-
-    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia", "=cmd"]), ("c", ["adam"])):
-        rows = [StudentRow(name, {f"{ASSIGNMENT}/corr2d": 1.0}) for name in students]
-        report.write_gradebook(rows, {ASSIGNMENT: release}, tmp_path / shard / "gradebook.csv")
-        for name in students:
-            (tmp_path / shard / name).mkdir()
-            (tmp_path / shard / name / "results.json").write_text(f'{{"from": "{shard}"}}')
-    assert merge(tmp_path / "all", [tmp_path / "a", tmp_path / "b"]) == ["=cmd", "adam", "mia", "zoe"]
-    with open(tmp_path / "all" / "gradebook.csv", newline="") as handle:     # still no formula for a spreadsheet
-        assert [row["student"] for row in csv.DictReader(handle)] == ["'=cmd", "adam", "mia", "zoe"]
-    assert '"b"' in (tmp_path / "all" / "mia" / "results.json").read_text()
-    assert '"b"' in (tmp_path / "all" / "=cmd" / "results.json").read_text()
-    with pytest.raises(ValueError, match="student adam appears in two shards"):
-        merge(tmp_path / "again", [tmp_path / "a", tmp_path / "c"])
 
 
 def test_a_class_graded_in_shards_and_merged_is_the_class_graded_at_once(tmp_path):

@@ -1,0 +1,122 @@
+"""Is the gradebook row of a student the one their results.json says, and is the CSV safe to open?"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+
+import pytest
+
+from autograder.notebook import read_release
+from autograder.report import results as report
+from autograder.report.gradebook import StudentRow, blank_row, merge, merge_manual, row_from_results, write_gradebook
+from tests.support import ASSIGNMENTS
+
+ASSIGNMENT = "01_corr2d"
+
+
+@pytest.fixture(scope="module")
+def release_01():
+    return read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+
+
+def test_the_gradebook_csv_quotes_flags_and_totals(tmp_path):
+    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    row = StudentRow("o'brien, jr", {f"{ASSIGNMENT}/corr2d": 1.5}, flags=['edited "test" cell', "late; 2 days"],
+                     seeds={ASSIGNMENT: 7})
+    write_gradebook([row], {ASSIGNMENT: release}, tmp_path / "g.csv")
+    with open(tmp_path / "g.csv", newline="") as handle:
+        (line,) = list(csv.DictReader(handle))
+    assert line["student"] == "o'brien, jr" and line[f"{ASSIGNMENT}/corr2d"] == "1.5"
+    assert line[f"{ASSIGNMENT}/Conv2D"] == "0" and line["automatic"] == "1.5"
+    assert line["flags"] == 'edited "test" cell; late; 2 days' and line["seeds"] == f"{ASSIGNMENT}:7"
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")   # nbgrader's own add_submission
+def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending(tmp_path, monkeypatch):
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}")  # alembic
+
+
+    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    written = [cell.grade_id for cell in release.manual]
+    database = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(database) as gradebook:      # what nbgrader's autograde and formgrader leave behind
+        gradebook.update_or_create_assignment(ASSIGNMENT)
+        gradebook.update_or_create_notebook(ASSIGNMENT, ASSIGNMENT)
+        for cell in release.manual:
+            gradebook.update_or_create_grade_cell(cell.grade_id, ASSIGNMENT, ASSIGNMENT, max_score=cell.points,
+                                                  cell_type="markdown")
+        for student in ("alice", "bob"):
+            gradebook.add_student(student)
+            gradebook.add_submission(ASSIGNMENT, student)
+        gradebook.find_grade(written[0], ASSIGNMENT, ASSIGNMENT, "alice").manual_score = 1.5
+        gradebook.db.commit()
+    rows = {name: blank_row(name, {ASSIGNMENT: release}) for name in ("alice", "bob", "carol")}  # carol: unknown
+    merge_manual(list(rows.values()), database)
+    total = sum(cell.points for cell in release.manual)
+    assert rows["alice"].manual == 1.5 and rows["alice"].manual_pending == total - release.manual[0].points
+    assert rows["bob"].manual == 0 and rows["bob"].manual_pending == total == rows["carol"].manual_pending
+    write_gradebook(list(rows.values()), {ASSIGNMENT: release}, tmp_path / "g.csv")
+    with open(tmp_path / "g.csv", newline="") as handle:
+        alice = next(csv.DictReader(handle))
+    assert alice[f"{ASSIGNMENT}/{written[0]}"] == "1.5" and alice[f"{ASSIGNMENT}/{written[1]}"] == ""
+    assert alice["manual"] == "1.5" and alice["total"] == "1.5"
+
+
+def test_merging_shards_joins_their_rows_and_refuses_a_student_twice(tmp_path):
+
+    release = read_release(ASSIGNMENTS / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia", "=cmd"]), ("c", ["adam"])):
+        rows = [StudentRow(name, {f"{ASSIGNMENT}/corr2d": 1.0}) for name in students]
+        write_gradebook(rows, {ASSIGNMENT: release}, tmp_path / shard / "gradebook.csv")
+        for name in students:
+            (tmp_path / shard / name).mkdir()
+            (tmp_path / shard / name / "results.json").write_text(f'{{"from": "{shard}"}}')
+    assert merge(tmp_path / "all", [tmp_path / "a", tmp_path / "b"]) == ["=cmd", "adam", "mia", "zoe"]
+    with open(tmp_path / "all" / "gradebook.csv", newline="") as handle:     # still no formula for a spreadsheet
+        assert [row["student"] for row in csv.DictReader(handle)] == ["'=cmd", "adam", "mia", "zoe"]
+    assert '"b"' in (tmp_path / "all" / "mia" / "results.json").read_text()
+    assert '"b"' in (tmp_path / "all" / "=cmd" / "results.json").read_text()
+    with pytest.raises(ValueError, match="student adam appears in two shards"):
+        merge(tmp_path / "again", [tmp_path / "a", tmp_path / "c"])
+
+
+def test_no_gradebook_cell_is_a_spreadsheet_formula(tmp_path, release_01):
+    ids = ['=HYPERLINK("http://x","y")', "@SUM(1)", "-2+3", "+A1", "\tx", "'quoted", "plain"]
+    rows = [StudentRow(student, {"01_corr2d/corr2d": 1.5}, flags=["=1+1", "late"]) for student in ids]
+    write_gradebook(rows, {"01_corr2d": release_01}, tmp_path / "g.csv")
+    with open(tmp_path / "g.csv", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert [line["student"] for line in table] == ['\'=HYPERLINK("http://x","y")', "'@SUM(1)", "'-2+3", "'+A1", "'\tx",
+                                                   "''quoted", "plain"]
+    assert [report.csv_text(line["student"]) for line in table] == ids      # the ids, to find their folders
+    assert table[0]["flags"] == "'=1+1; late" and table[0]["01_corr2d/corr2d"] == "1.5"   # numbers stay numbers
+    assert report.csv_cell("-2") == "-2" and report.csv_cell("1e-3") == "1e-3"
+
+
+def test_a_row_is_what_the_results_file_says(release_01):
+    from autograder.model import Entry, NotebookResult, Seed
+
+    items = list(release_01.item_points())
+    graded = NotebookResult("submitted/ann/01_corr2d/01_corr2d.ipynb", ASSIGNMENT,
+                            [Entry(ASSIGNMENT, items[0], "hidden: a", 1.5, 2.0, ""),
+                             Entry(ASSIGNMENT, items[0], "public: b", 0.5, 0.5, ""),
+                             Entry(ASSIGNMENT, items[1], "hidden: c", 0.0, 1.0, "wrong", failed=True)],
+                            notes=["cell 7 called os._exit\nmore", ""], seed=Seed(12, "secret"))
+    data = json.loads(json.dumps(report.results_json([graded], ["02_x.ipynb: not a notebook"])))   # as on disk
+    row = row_from_results("ann", data, {ASSIGNMENT: release_01})
+    assert row.scores[f"{ASSIGNMENT}/{items[0]}"] == 2.0 and row.scores[f"{ASSIGNMENT}/{items[1]}"] == 0.0
+    assert set(row.scores) == set(row.maxima) == {f"{ASSIGNMENT}/{item}" for item in items}
+    assert row.flags == [f"{ASSIGNMENT}: cell 7 called os._exit", "02_x.ipynb: not a notebook"]
+    assert row.seeds == {ASSIGNMENT: 12} and not row.internal_error
+    assert row.manual_pending == sum(cell.points for cell in release_01.manual) > 0
+    tampered = NotebookResult("t.ipynb", ASSIGNMENT, [Entry(ASSIGNMENT, "", "the whole notebook", 0, 0, "x", True)])
+    row = row_from_results("tom", report.results_json([tampered]), {ASSIGNMENT: release_01})
+    assert row.flags == [f"{ASSIGNMENT}: grader tampering (the notebook scores 0)"] and row.automatic == 0
+    crashed = report.results_json([], ["crashed"], internal_error=True)
+    nothing = row_from_results("eve", crashed, {ASSIGNMENT: release_01})
+    assert nothing.internal_error and nothing.flags == [f"{ASSIGNMENT}: no submission", "crashed"]
