@@ -3,8 +3,9 @@
     AUTOGRADER_GITHUB_TOKEN=... python -m autograder fetch (--roster roster.csv | --org ORG --prefix PREFIX) \\
         [--into inbox/submitted] [--regrade]
 
-The students are the roster's (the CSV of ``collect``) or, without one, every repository of ``ORG`` named
-``<PREFIX>-<username>`` (GitHub Classroom's names; the student id is the username). For each, the newest
+The students are the roster's (``autograder.roster``: the CSV of ``collect``; fetch does not read its
+``deadline`` column) or, without one, every repository of ``ORG`` named ``<PREFIX>-<username>`` (GitHub
+Classroom's names; the student id is the username). For each, the newest
 commit of the default branch is looked up, and skipped when it already carries the ``autograder`` commit
 status that ``publish`` posts (success, failure or error: the commit's own status is the record, nothing
 else is kept). Otherwise each released notebook in it is written to ``<into>/<student>/<assignment>/``,
@@ -32,7 +33,8 @@ from urllib.parse import urlparse
 
 from autograder import github as hub
 from autograder.course import assignment_names
-from autograder.verbs.collect import Collected, CollectError, read_roster, workflow_flags, write_record
+from autograder.roster import RosterError, read_roster
+from autograder.verbs.collect import Collected, CollectError, workflow_flags, write_record
 
 WORKFLOWS = ".github/workflows"
 NOT_STARTED = object()     # a student not read because an earlier one met the rate limit
@@ -53,13 +55,15 @@ class Fetched:
 
 
 def roster_repositories(roster: Path, org: str | None, prefix: str | None) -> list[tuple[str, str]]:
-    """(student, "owner/name") for every row of ``collect``'s roster."""
+    """(student, "owner/name") for every row of ``collect``'s roster; :class:`RosterError` for a row without one."""
+    everyone = read_roster(roster)
     pairs = []
-    for student, url in read_roster(roster, org, prefix, "https://github.com"):
+    for student in everyone.students:
+        url = everyone.repository(student, org, prefix, "https://github.com")
         parts = [part for part in urlparse(url).path.split("/") if part]
         if len(parts) < 2:
-            raise CollectError(f"{roster}: {url!r} names no GitHub repository owner/name")
-        pairs.append((student, f"{parts[-2]}/{parts[-1].removesuffix('.git')}"))
+            raise RosterError(f"{everyone.where(student)}: {url!r} names no GitHub repository owner/name")
+        pairs.append((student.id, f"{parts[-2]}/{parts[-1].removesuffix('.git')}"))
     return pairs
 
 
@@ -208,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         if not students:
             print(f"warning: no repository of {args.org} is named {args.prefix}-<username>")
         found = fetch(github, students, assignments, args.into, regrade=args.regrade)
-    except CollectError as error:
+    except (CollectError, RosterError) as error:
         print(f"usage: {error}", file=sys.stderr)
         return 2
     except hub.HubError as error:

@@ -209,3 +209,11 @@ def test_a_student_id_on_two_rows_of_the_roster_is_a_usage_error(api, tmp_path, 
     error = capsys.readouterr().err
     assert code == 2 and error.startswith("usage: ") and "student id(s) bob appear on more than one row" in error
     assert not (tmp_path / "inbox").exists() and not api.log                  # nothing asked of GitHub
+
+
+def test_a_roster_in_nbgraders_format_saved_by_a_spreadsheet_is_read(api, tmp_path):
+    roster = tmp_path / "nbgrader.csv"
+    roster.write_text("id;first_name;last_name;email;github\nbob;Bob;;;bob\nalice;Alice;;;alice\n",
+                      encoding="utf-8-sig")
+    found = fetch(hub.client(api.url, TOKEN), students(api, roster), WANTED, tmp_path / "inbox")
+    assert [entry.student for entry in found.new] == ["bob", "alice"]
