@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--into", type=Path, default=Path("inbox/submitted"),
                      help="a new or empty folder for submitted/<student>/<assignment>/ (default: %(default)s)")
     new.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
-                     help="the notebooks to fetch (default: every released one)")
+                     help="the notebooks to fetch, each a released assignment (default: every released one)")
     new.add_argument("--release", type=Path, default=DEFAULT_RELEASE, help="(default: %(default)s)")
     new.add_argument("--regrade", action="store_true", help="fetch graded commits too (after the cases changed)")
     new.add_argument("--api-url", default=None, help="GitHub's REST API (default: $GITHUB_API_URL, else "
