@@ -7,7 +7,7 @@
     python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook] [--shard I/N]
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
-    python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR
+    python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR [--pass-at FRACTION]
     python -m autograder new NN_name [--no-release]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("submitted", type=Path, help="the folder fetch wrote (its collected.csv)")
     post.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
     post.add_argument("--api-url", default=None, help="(default: $GITHUB_API_URL, else https://api.github.com)")
+    post.add_argument("--pass-at", type=_fraction, default=1.0, metavar="FRACTION",
+                      help="the commit status is success from this share of the points on, e.g. 0.5 (default: "
+                           "%(default)s, full points)")
     new_assignment.add_parser(verbs)
     return parser
 
@@ -158,6 +161,16 @@ def _percent(text: str) -> float:
         value = -1.0
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"a percentage from 0 to 100, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a fraction from 0 to 1 (0.5: half the points), got {text!r}")
     return value
 
 
