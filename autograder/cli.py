@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "checks, the grader without hidden cases, its workflow")
     release.add_argument("out", type=Path, help="a folder that does not exist yet")
     release.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
-                         help="the assignments released so far (default: all of assignments/)")
+                         help="the assignments released so far, each named once (default: all of assignments/)")
     gather = verbs.add_parser("collect", help="fetch students' repositories at a deadline into nbgrader's "
                               "submitted/<student>/<assignment>/")
     gather.add_argument("roster", type=Path, help="CSV: an 'id' (or 'student') column, a 'github' or 'url' column, "
