@@ -2,11 +2,12 @@
 
     python -m autograder grade PATH... [--json FILE]
     python -m autograder release OUT_DIR [--assignments NAME...]
-    python -m autograder collect ROSTER.csv --deadline ISO_TIME [--org ORG --prefix PREFIX] [--into submitted]
+    python -m autograder collect ROSTER.csv --deadline ISO_TIME [--timezone ZONE] [--org ORG --prefix PREFIX]
+        [--into submitted] [--late-window DURATION --late-penalty PERCENT] [--students ID...]
     python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook] [--shard I/N]
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
-    python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR
+    python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR [--pass-at FRACTION]
     python -m autograder new NN_name [--no-release]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
@@ -19,6 +20,7 @@ import argparse
 import importlib
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 # nbformat imports jsonschema, which builds an IRI grammar (rfc3987_syntax) at
@@ -77,23 +79,36 @@ def build_parser() -> argparse.ArgumentParser:
                                "checks, the grader without hidden cases, its workflow")
     release.add_argument("out", type=Path, help="a folder that does not exist yet")
     release.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
-                         help="the assignments released so far (default: all of assignments/)")
+                         help="the assignments released so far, each named once (default: all of assignments/)")
     gather = verbs.add_parser("collect", help="fetch students' repositories at a deadline into nbgrader's "
                               "submitted/<student>/<assignment>/")
-    gather.add_argument("roster", type=Path, help="CSV with a 'student' column and a 'github' or 'url' column")
-    gather.add_argument("--deadline", required=True, help="ISO 8601 with a time zone, e.g. 2026-12-15T23:59:00+01:00")
+    gather.add_argument("roster", type=Path, help="CSV: an 'id' (or 'student') column, a 'github' or 'url' column, "
+                        "optionally 'deadline' (the student's own); other columns are ignored")
+    gather.add_argument("--deadline", required=True, help="ISO 8601 with an offset, e.g. 2026-12-15T23:59:00+01:00, "
+                        "or a local time with --timezone")
+    gather.add_argument("--timezone", default=None, metavar="ZONE",
+                        help="the zone of deadlines written without an offset, e.g. Europe/Berlin")
+    gather.add_argument("--late-window", type=_duration, default="0", metavar="DURATION",
+                        help="how long after the deadline a commit is still taken, as late: 48h, 2d, 90m "
+                             "(default: none)")
+    gather.add_argument("--late-penalty", type=_percent, default=0.0, metavar="PERCENT",
+                        help="points taken off a late commit per started day late, in percent of the student's "
+                             "points, at most 100 %% in all (default: %(default)g)")
+    gather.add_argument("--students", nargs="+", default=None, metavar="ID",
+                        help="collect only these students of the roster; the record keeps the others' rows")
     gather.add_argument("--into", type=Path, default=Path("submitted"), help="(default: %(default)s)")
     gather.add_argument("--org", help="GitHub organisation of the repositories <org>/<prefix>-<username>")
     gather.add_argument("--prefix", help="GitHub Classroom's repository prefix (the classroom assignment's name)")
     gather.add_argument("--base", default="https://github.com", help="where the organisations live (default: "
                         "%(default)s)")
     gather.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
-                        help="the notebooks to collect (default: every released one)")
+                        help="the notebooks to collect, each a released assignment (default: every released one)")
     gather.add_argument("--release", type=Path, default=DEFAULT_RELEASE, help="(default: %(default)s)")
     new = verbs.add_parser("fetch", help="fetch each student's newest commit that has no grade yet (GitHub API; "
                            "token in $AUTOGRADER_GITHUB_TOKEN)")
     source = new.add_mutually_exclusive_group(required=True)
-    source.add_argument("--roster", type=Path, help="collect's roster CSV ('student' and 'github' or 'url')")
+    source.add_argument("--roster", type=Path, help="collect's roster CSV ('id' or 'student', and 'github' or "
+                        "'url')")
     source.add_argument("--all", dest="whole_org", action="store_true",
                         help="every repository of --org named <prefix>-<username>, the username as student id")
     new.add_argument("--org", help="GitHub organisation of the repositories <org>/<prefix>-<username>")
@@ -101,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--into", type=Path, default=Path("inbox/submitted"),
                      help="a new or empty folder for submitted/<student>/<assignment>/ (default: %(default)s)")
     new.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
-                     help="the notebooks to fetch (default: every released one)")
+                     help="the notebooks to fetch, each a released assignment (default: every released one)")
     new.add_argument("--release", type=Path, default=DEFAULT_RELEASE, help="(default: %(default)s)")
     new.add_argument("--regrade", action="store_true", help="fetch graded commits too (after the cases changed)")
     new.add_argument("--api-url", default=None, help="GitHub's REST API (default: $GITHUB_API_URL, else "
@@ -114,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("submitted", type=Path, help="the folder fetch wrote (its collected.csv)")
     post.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
     post.add_argument("--api-url", default=None, help="(default: $GITHUB_API_URL, else https://api.github.com)")
+    post.add_argument("--pass-at", type=_fraction, default=1.0, metavar="FRACTION",
+                      help="the commit status is success from this share of the points on, e.g. 0.5 (default: "
+                           "%(default)s, full points)")
     new_assignment.add_parser(verbs)
     return parser
 
@@ -125,6 +143,35 @@ def _shard(text: str) -> tuple[int, int]:
         return parse_shard(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _duration(text: str) -> timedelta:
+    from autograder.verbs.collect import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a percentage from 0 to 100, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a fraction from 0 to 1 (0.5: half the points), got {text!r}")
+    return value
 
 
 def _jobs(text: str) -> int:

@@ -23,18 +23,27 @@ NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "ca
 
 
 def build(dest: Path, assignments: Iterable[str] | None = None, course: Course = COURSE) -> Path:
-    """Write the student template into ``dest`` (which must not exist yet); return it."""
+    """Write the student template into ``dest`` (which must not exist yet); return it.
+
+    ``assignments`` are released ones, a repeat counting once (in the order first named); an unknown name is a
+    ``ValueError``. Whatever stops the build (an error, Ctrl-C) removes ``dest``: no half-built template is left.
+    """
     dest = Path(dest)
     released = course.released_ids()
-    chosen = released if assignments is None else list(assignments)
-    unknown = sorted(set(chosen) - set(released))
+    chosen = released if assignments is None else list(dict.fromkeys(assignments))
+    unknown = [name for name in chosen if name not in released]
     if unknown:
-        raise ValueError(f"no release of {', '.join(unknown)} under {course.assignments}")
+        raise ValueError(f"no release of {', '.join(unknown)} under {course.assignments}; the released assignments "
+                         f"are {', '.join(released) or 'none'}")
     dest.mkdir(parents=True)
-    for name in chosen:
-        shutil.copytree(course.assignments / name, dest / "assignments" / name, ignore=NEVER)
-    shutil.copytree(course.package, dest / "autograder", ignore=NEVER)
-    for name in PACKAGING:
-        shutil.copy2(course.root / name, dest / name)
-    shutil.copytree(course.template, dest, dirs_exist_ok=True, ignore=NEVER)
+    try:
+        for name in chosen:
+            shutil.copytree(course.assignments / name, dest / "assignments" / name, ignore=NEVER)
+        shutil.copytree(course.package, dest / "autograder", ignore=NEVER)
+        for name in PACKAGING:
+            shutil.copy2(course.root / name, dest / name)
+        shutil.copytree(course.template, dest, dirs_exist_ok=True, ignore=NEVER)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
     return dest

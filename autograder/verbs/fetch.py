@@ -3,17 +3,20 @@
     AUTOGRADER_GITHUB_TOKEN=... python -m autograder fetch (--roster roster.csv | --org ORG --prefix PREFIX) \\
         [--into inbox/submitted] [--regrade]
 
-The students are the roster's (the CSV of ``collect``) or, without one, every repository of ``ORG`` named
-``<PREFIX>-<username>`` (GitHub Classroom's names; the student id is the username). For each, the newest
+The students are the roster's (``autograder.roster``: the CSV of ``collect``; fetch does not read its
+``deadline`` column) or, without one, every repository of ``ORG`` named ``<PREFIX>-<username>`` (GitHub
+Classroom's names; the student id is the username). For each, the newest
 commit of the default branch is looked up, and skipped when it already carries the ``autograder`` commit
 status that ``publish`` posts (success, failure or error: the commit's own status is the record, nothing
 else is kept). Otherwise each released notebook in it is written to ``<into>/<student>/<assignment>/``,
 and ``<into>/collected.csv`` records the repository, the commit and what was flagged, as ``collect`` does;
 ``grade-all`` grades that folder with no token in reach, and ``publish`` posts the results back.
 
-Everything goes through GitHub's REST API (PyGithub), so this job needs no git credentials. A vanished
-repository is reported and skipped. A rate limit or a server that keeps failing stops the fetch there,
-with a message: those students keep no status, so the next run fetches them.
+Everything goes through GitHub's REST API (PyGithub), so this job needs no git credentials. A repository
+that does not exist (a roster row whose student never accepted the assignment) or has vanished is reported
+and skipped; with no new commit, there is nothing to grade and no grading runner is asked for. A rate
+limit or a server that keeps failing stops the fetch there, with a message: those students keep no
+status, so the next run fetches them.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from autograder import github as hub
-from autograder.course import assignment_names
-from autograder.verbs.collect import Collected, CollectError, read_roster, workflow_flags, write_record
+from autograder.roster import RosterError, read_roster
+from autograder.verbs.collect import Collected, CollectError, checked_assignments, workflow_flags, write_record
 
 WORKFLOWS = ".github/workflows"
 NOT_STARTED = object()     # a student not read because an earlier one met the rate limit
@@ -48,18 +51,23 @@ class Fetched:
     problems: list[str] = field(default_factory=list)
 
     def runners(self, per_runner: int, most: int) -> int:
-        """How many grading runners the new commits need: one per ``per_runner`` students, at most ``most``."""
+        """How many grading runners the new commits need: one per ``per_runner`` students, at most ``most``
+        (none when there is nothing new)."""
+        if not self.new:
+            return 0
         return max(1, min(most, math.ceil(len(self.new) / max(1, per_runner))))
 
 
 def roster_repositories(roster: Path, org: str | None, prefix: str | None) -> list[tuple[str, str]]:
-    """(student, "owner/name") for every row of ``collect``'s roster."""
+    """(student, "owner/name") for every row of ``collect``'s roster; :class:`RosterError` for a row without one."""
+    everyone = read_roster(roster)
     pairs = []
-    for student, url in read_roster(roster, org, prefix, "https://github.com"):
+    for student in everyone.students:
+        url = everyone.repository(student, org, prefix, "https://github.com")
         parts = [part for part in urlparse(url).path.split("/") if part]
         if len(parts) < 2:
-            raise CollectError(f"{roster}: {url!r} names no GitHub repository owner/name")
-        pairs.append((student, f"{parts[-2]}/{parts[-1].removesuffix('.git')}"))
+            raise RosterError(f"{everyone.where(student)}: {url!r} names no GitHub repository owner/name")
+        pairs.append((student.id, f"{parts[-2]}/{parts[-1].removesuffix('.git')}"))
     return pairs
 
 
@@ -178,7 +186,8 @@ def fetch(github, students: list[tuple[str, str]], assignments: list[str], into:
                                "check its permissions (README, 'Scores on every push')") from error
         elif hub.vanished(error):
             record.append(Collected(student, full_name, flags=[f"no repository: {hub.describe(error)}"]))
-            done.problems.append(f"{student}: {full_name} is gone ({hub.describe(error)}); skipped")
+            missing = "no repository" if getattr(error, "status", None) == 404 else "the repository is gone"
+            done.problems.append(f"{student}: {missing} {full_name} ({hub.describe(error)}); skipped")
         elif hub.transient(error):
             done.later.append((student, hub.describe(error)))
         else:
@@ -200,15 +209,15 @@ def run(args: argparse.Namespace) -> int:
     if args.into.exists() and any(args.into.iterdir()):
         print(f"usage: {args.into} is not empty: fetch into a new folder", file=sys.stderr)
         return 2
-    assignments = args.assignments or assignment_names(args.release)
     try:
+        assignments = checked_assignments(args.assignments, args.release)
         github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
         students = (roster_repositories(args.roster, args.org, args.prefix) if args.roster
                     else organisation_repositories(github, args.org, args.prefix))
         if not students:
             print(f"warning: no repository of {args.org} is named {args.prefix}-<username>")
         found = fetch(github, students, assignments, args.into, regrade=args.regrade)
-    except CollectError as error:
+    except (CollectError, RosterError) as error:
         print(f"usage: {error}", file=sys.stderr)
         return 2
     except hub.HubError as error:
@@ -229,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"::warning title=fetch::{problem}" if os.environ.get("GITHUB_ACTIONS") else f"warning: {problem}")
     runners = found.runners(args.per_runner, args.max_runners)
     print(f"fetched {len(found.new)} new commit(s) into {args.into}/; {len(found.graded)} already graded; "
-          f"{len(found.later)} left for the next run; {runners} grading runner(s)")
-    hub.step_outputs(count=len(found.new), shards=json.dumps(list(range(1, runners + 1)) if found.new else []),
-             runners=runners, assignments=" ".join(assignments))
+          f"{len(found.later)} left for the next run; "
+          + (f"{runners} grading runner(s)" if runners else "nothing to grade"))
+    hub.step_outputs(count=len(found.new), shards=json.dumps(list(range(1, runners + 1))), runners=runners,
+                     assignments=" ".join(assignments))
     return 0

@@ -1,6 +1,6 @@
 """Post each fetched commit's grade back to it: a commit status with the score, a comment with the feedback.
 
-    AUTOGRADER_GITHUB_TOKEN=... python -m autograder publish inbox/submitted gradebook
+    AUTOGRADER_GITHUB_TOKEN=... python -m autograder publish inbox/submitted gradebook [--pass-at FRACTION]
 
 It reads files only: ``fetch``'s record (``<submitted>/collected.csv``: student, repository, commit) and what
 ``grade-all`` wrote (``<gradebook>/<student>/results.json`` and ``feedback.md``, whose messages never hold
@@ -8,8 +8,9 @@ a hidden input or expected value). It runs no student code, so it may hold the t
 held none.
 
 Per commit: first a comment with the per-item table and the teaching messages (unless an earlier,
-interrupted run posted the same one), then the ``autograder`` status: ``success`` at full automatic points,
-``failure`` otherwise, its description the score, its link the comment. The status is the record ``fetch``
+interrupted run posted the same one), then the ``autograder`` status: ``success`` from ``--pass-at`` of the
+automatic points on (a fraction; 1, the default, is full points), ``failure`` below, its description the
+score, its link the comment. The status is the record ``fetch``
 reads, so it goes last: a commit whose posting broke off has no status and is graded again on the next
 run. A commit without any released notebook gets an ``error`` status (nothing to grade until the next
 push); a student whose grading failed gets nothing and is graded again. A rate limit stops the posting
@@ -41,14 +42,15 @@ class Published:
     problems: list[str] = field(default_factory=list)
 
 
-def verdict(entry: Collected, data: dict | None) -> tuple[str, str] | None:
-    """(state, description) of the commit's status, or None when there is no grade to post."""
+def verdict(entry: Collected, data: dict | None, pass_at: float = 1.0) -> tuple[str, str] | None:
+    """(state, description) of the commit's status, or None when there is no grade to post: ``success`` when the
+    score is at least ``pass_at`` (a fraction) of the points possible."""
     if not entry.notebooks:
         return "error", "No notebook of the course in this commit: the grader reads assignments/NN_name/NN_name.ipynb"
     if data is None or data.get("internal_error"):
         return None
     score, possible = data["score"], data["max_score"]
-    state = "success" if possible > 0 and score >= possible - 1e-9 else "failure"
+    state = "success" if possible > 0 and score >= pass_at * possible - 1e-9 else "failure"
     description = f"{score:g}/{possible:g} points with the hidden checks"
     assignments = _by_assignment(data)
     parts = ", ".join(f"{name.split('_', 1)[0]}: {earned:g}/{most:g}" for name, (earned, most) in assignments)
@@ -79,8 +81,9 @@ def comment(entry: Collected, data: dict, feedback: str) -> str:
     return text
 
 
-def publish(github, submitted: Path, gradebook: Path) -> Published:
-    """Post every commit of ``submitted/collected.csv`` that was graded into ``gradebook``.
+def publish(github, submitted: Path, gradebook: Path, pass_at: float = 1.0) -> Published:
+    """Post every commit of ``submitted/collected.csv`` that was graded into ``gradebook``; a status is ``success``
+    from ``pass_at`` of the points on.
 
     Raises :class:`hub.HubError` when the token is refused.
     """
@@ -89,7 +92,7 @@ def publish(github, submitted: Path, gradebook: Path) -> Published:
     for number, entry in enumerate(entries):
         results = Path(gradebook) / entry.student / "results.json"
         data = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else None
-        decided = verdict(entry, data)
+        decided = verdict(entry, data, pass_at)
         if decided is None:
             why = "its grading failed" if data else "it was not graded (no results.json)"
             done.later.append((entry.student, why))
@@ -136,7 +139,7 @@ def publish(github, submitted: Path, gradebook: Path) -> Published:
 def run(args: argparse.Namespace) -> int:
     try:
         github = hub.client(hub.api_url(args.api_url), hub.token_from_environment())
-        done = publish(github, args.submitted, args.gradebook)
+        done = publish(github, args.submitted, args.gradebook, args.pass_at)
     except hub.HubError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,4 +1,9 @@
-"""``python -m autograder release OUT``: build the repository students get (``autograder.release.repository``)."""
+"""``python -m autograder release OUT [--assignments NAME...]``: build the repository students get
+(``autograder.release.repository``).
+
+A name given twice counts once; an unknown name is a usage error; a build that fails or is interrupted
+leaves no folder behind.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"usage: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"error: building {args.out} failed ({error}); nothing was left there", file=sys.stderr)
+        return 1
     notebooks = sorted(path.parent.name for path in built.glob("assignments/*/*.ipynb"))
     print(f"built the student repository in {built}: {', '.join(notebooks)}; no hidden case, no course secret")
     print("next: git init there, push it, and make it the template repository of the classroom assignment")

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "autograder"
 # Lowest first. A folder name stands for each of its modules; a dotted name for one module.
 FLOORS = [
-    ["course", "model", "github", "report.markdown", "release.setup_helpers"],
+    ["course", "model", "roster", "github", "report.markdown", "release.setup_helpers"],
     ["sandbox"],                                      # the wall: it imports nothing from above
     ["notebook", "grading.rules"],
     ["grading.declarations", "student"],

@@ -1,4 +1,5 @@
-"""Does the student template work on its own: the grader runs there, on public checks only?"""
+"""Does the student template work on its own: the grader runs there, on public checks only? Does a failed build
+leave nothing behind?"""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import cli
 from autograder.grading.declarations import PUBLIC_SHARE
 from autograder.notebook import read_release
 from autograder.release import repository as template
@@ -70,3 +72,37 @@ def test_release_builds_a_repository_that_installs_and_grades_as_its_workflow_sa
     assert data["max_score"] == pytest.approx(points * PUBLIC_SHARE)
     assert f"::notice title=Autograder::Points 0/{data['max_score']:g}" in graded.stdout
     assert "**Points 0/" in summary.read_text()
+
+
+def test_an_assignment_named_twice_is_released_once(tmp_path, capsys):
+    out = tmp_path / "student"
+    assert cli.main(["release", str(out), "--assignments", "01_corr2d", "03_pooling", "01_corr2d"]) == 0
+    assert sorted(p.name for p in (out / "assignments").iterdir()) == ["01_corr2d", "03_pooling"]
+    assert "01_corr2d, 03_pooling;" in capsys.readouterr().out
+
+
+def test_an_unknown_assignment_is_a_usage_error_that_names_the_released_ones(tmp_path, capsys):
+    out = tmp_path / "student"
+    assert cli.main(["release", str(out), "--assignments", "01_corr2d", "9_nope"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("usage: no release of 9_nope under ") and ", ".join(ASSIGNMENT_IDS) in error
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("interruption", [OSError(28, "No space left on device"), KeyboardInterrupt()],
+                         ids=["disk-full", "ctrl-c"])
+def test_a_build_that_stops_halfway_leaves_no_folder(tmp_path, monkeypatch, capsys, interruption):
+    copies = []
+
+    def copy_then_stop(source, target, *args, **kwargs):       # the notebooks and the grader are copied by then
+        copies.append(target)
+        raise interruption
+
+    monkeypatch.setattr(template.shutil, "copy2", copy_then_stop)
+    out = tmp_path / "student"
+    with pytest.raises(type(interruption)):
+        template.build(out, ["01_corr2d"])
+    assert copies and not out.exists()
+    if isinstance(interruption, OSError):
+        assert cli.main(["release", str(out)]) == 1
+        assert "No space left on device" in capsys.readouterr().err and not out.exists()

@@ -91,7 +91,8 @@ def test_a_vanished_or_empty_repository_is_reported_and_the_others_fetched(api, 
     api.add("course-org/cnn-dave", tmp_path / "empty.git")             # accepted the assignment, pushed nothing
     found = fetch(hub.client(api.url, TOKEN), students(api, roster), WANTED, tmp_path / "inbox")
     assert [entry.student for entry in found.new] == ["alice", "bob"]
-    assert any("carol" in problem and "gone" in problem for problem in found.problems)
+    assert any(problem.startswith("carol: no repository course-org/cnn-carol (HTTP 404") for problem in found.problems)
+    assert not any("gone" in problem for problem in found.problems)
     assert "dave: course-org/cnn-dave has no commit yet" in found.problems
     record = {entry.student: entry for entry in read_record(tmp_path / "inbox")}
     assert not record["carol"].commit and record["carol"].flags[0].startswith("no repository: HTTP 404")
@@ -173,7 +174,7 @@ def test_the_command_line_writes_the_runner_count_for_the_workflow(api, tmp_path
     assert "AUTOGRADER_GITHUB_TOKEN is not set" in capsys.readouterr().err
 
 
-def test_nothing_new_gives_an_empty_matrix(api, tmp_path, monkeypatch):
+def test_nothing_new_gives_an_empty_matrix_and_no_runner_count(api, tmp_path, monkeypatch, capsys):
     for name in ("alice", "bob"):
         api.statuses[(f"course-org/cnn-{name}", head(api, name))] = [
             {"id": 1, "state": "success", "context": hub.CONTEXT, "description": "", "target_url": None,
@@ -184,7 +185,9 @@ def test_nothing_new_gives_an_empty_matrix(api, tmp_path, monkeypatch):
     assert cli.main(["fetch", "--roster", str(api.roster), "--org", "course-org", "--prefix", "cnn",
                      "--into", str(tmp_path / "inbox"), "--api-url", api.url]) == 0
     values = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
-    assert values["count"] == "0" and json.loads(values["shards"]) == []
+    assert values["count"] == "0" and json.loads(values["shards"]) == [] and values["runners"] == "0"
+    out = capsys.readouterr().out
+    assert "2 already graded" in out and out.rstrip().endswith("nothing to grade") and "runner" not in out
 
 
 def test_an_organisation_that_cannot_be_listed_is_a_warning_or_an_error(api, tmp_path, monkeypatch, capsys):
@@ -208,4 +211,21 @@ def test_a_student_id_on_two_rows_of_the_roster_is_a_usage_error(api, tmp_path, 
                      "--into", str(tmp_path / "inbox"), "--api-url", api.url])
     error = capsys.readouterr().err
     assert code == 2 and error.startswith("usage: ") and "student id(s) bob appear on more than one row" in error
+    assert not (tmp_path / "inbox").exists() and not api.log                  # nothing asked of GitHub
+
+
+def test_a_roster_in_nbgraders_format_saved_by_a_spreadsheet_is_read(api, tmp_path):
+    roster = tmp_path / "nbgrader.csv"
+    roster.write_text("id;first_name;last_name;email;github\nbob;Bob;;;bob\nalice;Alice;;;alice\n",
+                      encoding="utf-8-sig")
+    found = fetch(hub.client(api.url, TOKEN), students(api, roster), WANTED, tmp_path / "inbox")
+    assert [entry.student for entry in found.new] == ["bob", "alice"]
+
+
+def test_an_assignment_without_a_release_is_a_usage_error(api, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(hub.TOKEN_VARIABLE, TOKEN)
+    code = cli.main(["fetch", "--roster", str(api.roster), "--org", "course-org", "--prefix", "cnn",
+                     "--into", str(tmp_path / "inbox"), "--api-url", api.url, "--assignments", "01_corr2d", "1_corr2d"])
+    error = capsys.readouterr().err
+    assert code == 2 and error.startswith("usage: no release of 1_corr2d under ") and "01_corr2d, " in error
     assert not (tmp_path / "inbox").exists() and not api.log                  # nothing asked of GitHub

@@ -148,6 +148,23 @@ def test_a_refused_token_is_an_error_of_the_command(fetched, monkeypatch, capsys
     assert "posted 3 grade(s)" in capsys.readouterr().out
 
 
+def test_the_pass_threshold_is_a_share_of_the_points(fetched, capsys, monkeypatch):
+    api, tmp = fetched
+    entry = Collected("bob", "o/r", "0123456789abcdef", "", ["01_corr2d"])
+    half = {"score": 2.5, "max_score": 4, "tests": []}
+    assert verdict(entry, half)[0] == "failure"                             # full points by default
+    assert verdict(entry, half, pass_at=0.625)[0] == "success"              # exactly the threshold
+    assert verdict(entry, half, pass_at=0.7)[0] == "failure"
+    assert verdict(entry, {"score": 0, "max_score": 0, "tests": []}, pass_at=0)[0] == "failure"   # nothing to pass
+    monkeypatch.setenv(hub.TOKEN_VARIABLE, TOKEN)
+    args = ["publish", str(tmp / "inbox"), str(tmp / "gradebook"), "--api-url", api.url]
+    assert cli.main([*args, "--pass-at", "1.5"]) == 2 and "a fraction from 0 to 1" in capsys.readouterr().err
+    assert not [path for method, path, _ in api.log if method == "POST"]    # nothing posted
+    assert cli.main([*args, "--pass-at", "0.6"]) == 0
+    states = {name: api.posted(f"course-org/cnn-{name}", sha(api, name))[0][0]["state"] for name in ("alice", "bob")}
+    assert states == {"alice": "success", "bob": "success"}                 # 2.5/4 >= 0.6 x 4
+
+
 def test_descriptions_fit_and_long_comments_are_cut():
     entry = Collected("dave", "o/r", "0123456789abcdef", "", ["01_corr2d"])
     many = {"score": 1234.5, "max_score": 5000, "internal_error": False,
