@@ -64,15 +64,18 @@ def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden:
 
 
 def _write(folder: Path, data: dict) -> None:
-    """A student's results.json and feedback.md."""
+    """A student's results.json, feedback.md (theirs) and feedback-instructor.md (with replays, seeds, walls)."""
     report.write_json(data, folder / "results.json")
-    (folder / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
+    (folder / "feedback.md").write_text(report.feedback_markdown(folder.name, data, for_student=True),
+                                        encoding="utf-8")
+    (folder / "feedback-instructor.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
 
 
 def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) -> StudentRow:
     """The row and results file of a student whose grading could not finish."""
     problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
-    data = report.results_json([], [problem], internal_error=True)
+    data = report.results_json([], [problem], internal_error=True,
+                               student_problems=["internal error of the autograder; nothing was graded yet"])
     _write(out / folder.name, data)
     return book.row_from_results(folder.name, data, releases)
 
