@@ -159,12 +159,14 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         if folder.name not in rows:
             rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
     bar.close()
-    collected = {found.student: found.flags for found in read_record(Path(submitted)) if mine(found.student)}
+    collected = {found.student: found for found in read_record(Path(submitted)) if mine(found.student)}
     for student in collected:    # on the roster, but nothing was collected: a row all the same
         if student not in rows:
             rows[student] = book.blank_row(student, releases)
-    for student, flags in collected.items():
-        rows[student].flags[:0] = [f"collect: {flag}" for flag in flags]
+    for student, found in collected.items():
+        rows[student].flags[:0] = [f"collect: {flag}" for flag in found.flags]
+        rows[student].commit = found.commit
+        rows[student].penalty = float(getattr(found, "penalty", 0.0) or 0.0)    # collected.csv's late penalty
     ordered = [rows[name] for name in sorted(rows)]
     if nbgrader_db:
         book.merge_manual(ordered, nbgrader_db)
