@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.notebook import Release
+from autograder.report import exports
 from autograder.report.markdown import inline
 from autograder.report.results import csv_cell, csv_text
 
@@ -209,10 +210,12 @@ def merge(out: Path, shards: list[Path]) -> list[str]:
     """One gradebook from the outputs of ``grade-all --shard``: their rows, and their students' files.
 
     Returns the students. The shards must share the gradebook's columns and no student may appear twice.
+    Their ``canvas.csv`` files, where they wrote one, are joined the same way.
     """
     out = Path(out)
     header: list[str] | None = None
     rows: dict[str, list[str]] = {}
+    order: list[list[str]] = []               # each shard's students, in its rows' order
     for shard in map(Path, shards):
         with open(shard / "gradebook.csv", newline="", encoding="utf-8") as handle:
             table = list(csv.reader(handle))
@@ -222,6 +225,7 @@ def merge(out: Path, shards: list[Path]) -> list[str]:
             raise ValueError(f"{shard / 'gradebook.csv'} has other columns than the first shard's: were both "
                              "graded with the same release and assignments?")
         header = table[0]
+        order.append([csv_text(row[0]) for row in table[1:]])
         for row in table[1:]:
             student = csv_text(row[0])     # the id as written: its folder's name
             if student in rows:
@@ -236,4 +240,5 @@ def merge(out: Path, shards: list[Path]) -> list[str]:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows[student] for student in sorted(rows))
+    exports.merge_canvas(out, [(Path(shard), students) for shard, students in zip(shards, order)], sorted(rows))
     return sorted(rows)

@@ -178,6 +178,25 @@ def test_a_results_file_from_before_the_markers_still_flags_tampering(release_01
         [f"{ASSIGNMENT}: grader tampering, the notebook scores 0"]
 
 
+def test_merging_shards_joins_their_canvas_files_in_the_gradebooks_order(tmp_path, release_01):
+    from autograder.report.exports import write_canvas
+
+    everyone = []
+    for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia", "=cmd"])):
+        rows = [blank_row(name, {ASSIGNMENT: release_01}) for name in sorted(students)]
+        for row in rows:
+            row.scores[f"{ASSIGNMENT}/corr2d"] = float(len(row.student))
+        write_gradebook(rows, {ASSIGNMENT: release_01}, tmp_path / shard / "gradebook.csv")
+        write_canvas(rows, tmp_path / shard / "canvas.csv")
+        everyone += rows
+    write_canvas(sorted(everyone, key=lambda row: row.student), tmp_path / "whole.csv")
+    merge(tmp_path / "all", [tmp_path / "a", tmp_path / "b"])
+    assert (tmp_path / "all" / "canvas.csv").read_text() == (tmp_path / "whole.csv").read_text()
+    (tmp_path / "b" / "canvas.csv").unlink()
+    with pytest.raises(ValueError, match="missing, while other shards wrote"):
+        merge(tmp_path / "again", [tmp_path / "a", tmp_path / "b"])
+
+
 def test_grade_all_takes_the_commit_and_the_late_penalty_from_collected_csv(tmp_path, monkeypatch):
     """Do a class's rows get collect's commit and penalty, whether collected.csv has a penalty column or not?"""
     from dataclasses import dataclass
