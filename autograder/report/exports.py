@@ -1,7 +1,11 @@
 """The class's grades for other systems: Canvas's gradebook import, and Gradescope's results files.
 
-**canvas.csv** is laid out for Canvas's gradebook import (Canvas Instructor Guide, "How do I import grades in
-the Gradebook?"), which reads back the layout of Canvas's own gradebook export::
+**canvas.csv** is laid out for Canvas's gradebook import (Grades > Import; Canvas Instructor Guide, "How do I
+import grades in the Gradebook?"), which reads back the layout of Canvas's own gradebook export. The columns
+are those a university's guide to that import lists (https://teaching.resources.osu.edu/toolsets/carmencanvas/
+guides/calculating-final-grades/import-csv-file-carmen-grades: a student name or Canvas ID or SIS User ID,
+the SIS Login ID, the Section, then the assignments; a column that names no existing assignment makes a new
+one), with the export's ``Points Possible`` row under the header::
 
     Student,ID,SIS User ID,SIS Login ID,Section,01_corr2d (4321),02_padding_stride_channels
     Points Possible,,,,,15,14
