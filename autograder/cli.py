@@ -4,7 +4,7 @@
     python -m autograder release OUT_DIR [--assignments NAME...]
     python -m autograder collect ROSTER.csv --deadline ISO_TIME [--timezone ZONE] [--org ORG --prefix PREFIX]
         [--into submitted] [--late-window DURATION --late-penalty PERCENT] [--students ID...]
-    python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook] [--shard I/N]
+    python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook] [--shard I/N] [--gradescope]
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR [--pass-at FRACTION]
@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     everyone.add_argument("--nbgrader-db", default=None, metavar="URL",
                           help="nbgrader's database, for the written answers graded in its formgrader (default: "
                                "gradebook.db beside SUBMITTED_DIR, if there is one)")
+    everyone.add_argument("--canvas-roster", type=Path, default=None, metavar="CSV",
+                          help="who each student is in Canvas, for canvas.csv: a 'student' column and any of 'name', "
+                               "'canvas_id', 'sis_user_id', 'sis_login_id', 'section' (default: our id as the SIS "
+                               "Login ID)")
+    everyone.add_argument("--canvas-assignment", type=_canvas_assignment, action="append", default=None,
+                          metavar="NAME=ID", help="the Canvas id of an assignment (repeat per assignment): its "
+                          "canvas.csv column becomes 'NAME (ID)', which updates that assignment")
+    everyone.add_argument("--gradescope", action="store_true",
+                          help="also write <student>/gradescope/<assignment>.json in Gradescope's results format")
     join = verbs.add_parser("merge", help="one gradebook from the outputs of grade-all --shard I/N")
     join.add_argument("out", type=Path, help="where the merged gradebook.csv and the students' files go")
     join.add_argument("shards", type=Path, nargs="+", help="each shard's --out folder")
@@ -150,6 +159,15 @@ def _duration(text: str) -> timedelta:
 
     try:
         return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _canvas_assignment(text: str) -> tuple[str, str]:
+    from autograder.report.exports import parse_canvas_assignment
+
+    try:
+        return parse_canvas_assignment(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

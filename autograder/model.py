@@ -89,6 +89,8 @@ class Entry:
     output: str = ""
     failed: bool = False     # a 0-point entry that still reports a failure (a rule broken)
     replay: str = ""         # the line of ``output`` that replays a failed hidden case: for the instructor
+    verdict: str = ""        # "from-scratch" (the item broke the rule) or "tampering" (the notebook scores 0)
+    used: tuple[str, ...] = ()   # what the verdict is for: the routes taken ("aten.convolution.default", "import gc")
 
     @property
     def name(self) -> str:
@@ -112,6 +114,7 @@ class NotebookResult:
     isolation: str = ""
     internal_error: str = ""
     seed: Seed | None = None      # of the hidden inputs (None: no hidden case ran)
+    instructor_only: list[str] = field(default_factory=list)   # notes of ``notes`` on the grader's machine
 
     @property
     def score(self) -> float:

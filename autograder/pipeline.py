@@ -132,6 +132,7 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     except Exception as error:  # noqa: BLE001 - keep the score's denominator, report, go on
         result.internal_error = f"{type(error).__name__}: {error}"
         result.notes.append(f"Internal error of the autograder; nothing was graded: {result.internal_error}")
+        result.instructor_only.append(result.notes[-1])
         result.hidden = has_cases
         result.entries = _zero_entries(release, "internal error of the autograder", has_cases)
         result.seconds = time.monotonic() - started
@@ -145,6 +146,7 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     if result.hidden and not seeds.course_secret():
         result.notes.append("No course secret is set (autograder/cases/course_secret or $AUTOGRADER_COURSE_SECRET): "
                             "anyone with the hidden cases can tell which inputs a notebook will meet")
+        result.instructor_only.append(result.notes[-1])
     replay = f"replay: python -m autograder grade {shlex.quote(str(path))} --seed {chosen.value}"
     result.entries, warnings = score(release, judgement, static, tampering, replay, submission.hint)
     result.notes.extend(warnings)
@@ -226,7 +228,8 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
             item_entries.append(Entry(
                 release.assignment, item, "from-scratch rule", 0.0, 0.0,
                 "This item scores 0: it used " + ", ".join(map(str, broken)) +
-                ". Build it from indexing, slicing, sums, einsum or matmul instead.", failed=True))
+                ". Build it from indexing, slicing, sums, einsum or matmul instead.", failed=True,
+                verdict="from-scratch", used=tuple(sorted({route.what for route in broken}))))
         entries.extend(item_entries)
     if tampering:
         for entry in entries:
@@ -236,7 +239,7 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
             "The whole notebook scores 0: its solution cells reach into the grader's machinery (" +
             ", ".join(f"{route.what}, line {route.line} in the source of cell {route.cell}" for route in tampering)
             + "). No exercise of this course needs these; ask your instructor if you think this is a mistake.",
-            failed=True))
+            failed=True, verdict="tampering", used=tuple(sorted({route.what for route in tampering}))))
     return entries, notes
 
 

@@ -38,6 +38,8 @@ SLOW = {
         "test_a_grading_the_grader_could_not_finish_is_never_a_final_score",
         "test_the_judges_of_a_class_share_one_zygote",
         "test_a_judge_that_meets_a_grader_fault_gets_its_own_zygote_and_the_others_keep_the_shared_one"),
+    "autograder/report/test_exports.py": (
+        "test_grade_all_writes_the_exports_and_a_students_feedback_without_the_graders_details",),
     "autograder/verbs/test_new.py": ("test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks",),
     "autograder/judge/test_plugin.py": ("test_the_solution_passes_every_public_and_hidden_case[05_lenet]",),  # trains
     "autograder/test_notebook.py": (

@@ -14,17 +14,23 @@ STATUS_MARK = {"passed": "ok", "failed": "FAIL"}
 # A spreadsheet runs a cell starting with one of these as a formula ("'" too, so that csv_text can undo csv_cell)
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+FOLDERS = re.compile(r"[^\s\"'()]*/(?=[^\s/\"'()])")     # the folders of a path, up to its last part
 
 
 def _round(value: float) -> float:
     return round(value + 0.0, 4)
 
 
-def results_json(results: list[NotebookResult], problems: list[str] = (), internal_error: bool = False) -> dict:
+def results_json(results: list[NotebookResult], problems: list[str] = (), internal_error: bool = False,
+                 student_problems: list[str] | None = None) -> dict:
     """The Gradescope autograder schema, one file for all graded notebooks.
 
     ``internal_error`` (also true when a notebook's grading failed) marks a file whose score is not the
-    student's: nothing should be posted from it as a grade.
+    student's: nothing should be posted from it as a grade. ``student_problems`` are ``problems`` as the
+    student reads them (by default the same, without the folders of the grader's machine).
+
+    ``output`` is the instructor's; ``output_for_student`` leaves out the grader's paths, seeds, walls and
+    its notes on its own machine (``NotebookResult.instructor_only``).
     """
     tests = []
     for result in results:
@@ -32,8 +38,10 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
             tests.append({
                 "name": entry.name,
                 # Gradescope's place for data of our own: which item the check is of ("" for the whole notebook),
-                # and the line of the output that replays it, which only the instructor needs.
-                "extra_data": {"assignment": entry.assignment, "item": entry.item, "replay": entry.replay},
+                # the line of the output that replays it, which only the instructor needs, and a verdict of the
+                # rules ("from-scratch" for the item, "tampering" for the notebook) with the routes it is for.
+                "extra_data": {"assignment": entry.assignment, "item": entry.item, "replay": entry.replay,
+                               "verdict": entry.verdict, "used": list(entry.used)},
                 "score": _round(entry.score),
                 "max_score": _round(entry.max_score),
                 "status": entry.status,
@@ -42,7 +50,8 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
             })
     score = sum(r.score for r in results)
     max_score = sum(r.max_score for r in results)
-    lines, for_student = list(problems), list(problems)
+    lines = list(problems)
+    for_student = list(student_problems) if student_problems is not None else [without_folders(p) for p in problems]
     for result in results:
         # No timing here: grading a notebook again with its seed gives the same file, byte for byte.
         lines.append(f"{result.path}: {_round(result.score)}/{_round(result.max_score)}")
@@ -50,12 +59,10 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
             lines.append(f"  hidden inputs: seed {result.seed} (grade again with --seed {result.seed.value})")
         if result.isolation:
             lines.append(f"  isolation: {result.isolation}")
-        notes = [f"  note: {note}" for note in result.notes]
-        if not result.hidden:
-            notes.append("  public checks only: the hidden cases are not installed here")
-        notes.extend(f"  pending manual grading: {m['name']} ({m['max_score']:g} points)" for m in result.manual)
-        lines.extend(notes)
-        for_student.extend(notes)     # without the paths, seeds and walls of the grader's machine
+        after = ["  public checks only: the hidden cases are not installed here"] if not result.hidden else []
+        after.extend(f"  pending manual grading: {m['name']} ({m['max_score']:g} points)" for m in result.manual)
+        lines.extend([*(f"  note: {note}" for note in result.notes), *after])
+        for_student.extend([*(f"  note: {note}" for note in student_notes(result)), *after])
     return {
         "score": _round(score),
         "max_score": _round(max_score),
@@ -70,10 +77,25 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
                   for r in results if r.seed],
         # What the gradebook's row is built from (autograder.report.gradebook.row_from_results): the notebooks
         # graded, with the grader's notes on each, and the problems that stopped a notebook from being graded.
-        "notebooks": [{"assignment": r.assignment, "path": r.path, "notes": list(r.notes)} for r in results],
+        # "notes_for_student": the notes as feedback for the student shows them (no paths, no grader's machine).
+        "notebooks": [{"assignment": r.assignment, "path": r.path, "notes": list(r.notes),
+                       "notes_for_student": student_notes(r)} for r in results],
         "problems": list(problems),
         "internal_error": internal_error or any(r.internal_error for r in results),
     }
+
+
+def student_notes(result: NotebookResult) -> list[str]:
+    """The notes of a notebook that its student reads: not those on the grader's machine, and the notebook's
+    path on that machine (in a note on an unreadable notebook) cut to its name."""
+    name = Path(result.path).name
+    return [note.replace(result.path, name) if result.path else note
+            for note in result.notes if note not in result.instructor_only]
+
+
+def without_folders(text: str) -> str:
+    """``text`` with every path cut to its last part: ``/tmp/class/submitted/erin: ...`` -> ``erin: ...``."""
+    return FOLDERS.sub("", text)
 
 
 def write_json(data: dict, path: Path) -> None:
@@ -134,6 +156,14 @@ def csv_text(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
 
 
+def student_output(test: dict) -> str:
+    """A check's output of results.json as its student reads it: without the line that replays it."""
+    replay = test.get("extra_data", {}).get("replay")
+    if not replay:
+        return test["output"]
+    return "\n".join(line for line in test["output"].split("\n") if line != replay)
+
+
 def feedback_markdown(student: str, data: dict, for_student: bool = False) -> str:
     """A student's report: each check with its points, and why the failed ones failed.
 
@@ -160,9 +190,7 @@ def feedback_markdown(student: str, data: dict, for_student: bool = False) -> st
         if failed:
             lines += ["", "### What went wrong", ""]
             for test in failed:
-                output = test["output"]
-                if for_student and test["extra_data"]["replay"]:
-                    output = "\n".join(line for line in output.split("\n") if line != test["extra_data"]["replay"])
+                output = student_output(test) if for_student else test["output"]
                 lines += [f"**{inline(test['name'])}**", "", fence(output.strip()), ""]
         lines.append("")
     pending = data.get("manual", [])

@@ -1,8 +1,20 @@
 """Grade a class: every student of nbgrader's ``submitted/`` folder, in parallel, into a gradebook.
 
 ``python -m autograder grade-all submitted/ --jobs 2 --out gradebook/`` writes, per student,
-``<out>/<student>/results.json`` (the schema of ``grade``) and ``<out>/<student>/feedback.md``, and
-for the class ``<out>/gradebook.csv``: a row per student, a column per graded item.
+``<out>/<student>/results.json`` (the schema of ``grade``), ``feedback.md`` (the student's: no replay
+command, seed, path or wall of the grader's machine; ``publish`` posts the same) and
+``feedback-instructor.md`` (all of it), with ``--gradescope`` also ``gradescope/<assignment>.json``; and
+for the class ``<out>/gradebook.csv`` and ``<out>/canvas.csv`` (Canvas's gradebook import: see
+:mod:`autograder.report.exports`).
+
+gradebook.csv has a row per student and the columns ``student``; a column per graded item
+(``01_corr2d/corr2d``: automatic points) and per written answer (``01_corr2d/explain_flip``: points given by
+hand, empty until then); ``automatic`` and ``automatic_max``; ``manual`` (written points so far),
+``manual_pending`` (the maxima of answers not graded yet) and ``manual_max``; ``late_penalty`` (points: the
+penalty fraction of collected.csv times automatic + manual, as nbgrader takes it off the total); ``total``
+(automatic + manual - late_penalty) and ``total_max`` (automatic_max + manual_max); ``flags`` (from grading,
+such as ``01_corr2d: corr2d breaks the from-scratch rule (used ...)``, and ``collect: ...``); ``seeds``
+(``assignment:seed`` of the hidden inputs); ``commit`` (the commit collected, from collected.csv).
 
 Students are graded by ``jobs`` judge processes forked from this one once it has imported
 what grading needs (torch, pytest, nbformat), so no notebook pays for starting Python again.
@@ -26,8 +38,10 @@ import time
 import traceback
 from pathlib import Path
 
+from autograder.course import assignment_names
 from autograder.notebook import Release
 from autograder.pipeline import UsageError, grade_paths, load_releases
+from autograder.report import exports
 from autograder.report import gradebook as book
 from autograder.report import results as report
 from autograder.report.gradebook import StudentRow
@@ -64,15 +78,18 @@ def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden:
 
 
 def _write(folder: Path, data: dict) -> None:
-    """A student's results.json and feedback.md."""
+    """A student's results.json, feedback.md (theirs) and feedback-instructor.md (with replays, seeds, walls)."""
     report.write_json(data, folder / "results.json")
-    (folder / "feedback.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
+    (folder / "feedback.md").write_text(report.feedback_markdown(folder.name, data, for_student=True),
+                                        encoding="utf-8")
+    (folder / "feedback-instructor.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
 
 
 def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) -> StudentRow:
     """The row and results file of a student whose grading could not finish."""
     problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
-    data = report.results_json([], [problem], internal_error=True)
+    data = report.results_json([], [problem], internal_error=True,
+                               student_problems=["internal error of the autograder; nothing was graded yet"])
     _write(out / folder.name, data)
     return book.row_from_results(folder.name, data, releases)
 
@@ -156,12 +173,14 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         if folder.name not in rows:
             rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
     bar.close()
-    collected = {found.student: found.flags for found in read_record(Path(submitted)) if mine(found.student)}
+    collected = {found.student: found for found in read_record(Path(submitted)) if mine(found.student)}
     for student in collected:    # on the roster, but nothing was collected: a row all the same
         if student not in rows:
             rows[student] = book.blank_row(student, releases)
-    for student, flags in collected.items():
-        rows[student].flags[:0] = [f"collect: {flag}" for flag in flags]
+    for student, found in collected.items():
+        rows[student].flags[:0] = [f"collect: {flag}" for flag in found.flags]
+        rows[student].commit = found.commit
+        rows[student].penalty = float(getattr(found, "penalty", 0.0) or 0.0)    # collected.csv's late penalty
     ordered = [rows[name] for name in sorted(rows)]
     if nbgrader_db:
         book.merge_manual(ordered, nbgrader_db)
@@ -197,6 +216,14 @@ def run(args: argparse.Namespace) -> int:
     database = args.nbgrader_db
     if database is None and (args.submitted.resolve().parent / "gradebook.db").is_file():
         database = f"sqlite:///{args.submitted.resolve().parent / 'gradebook.db'}"
+    try:                 # before an hour of grading: a roster that cannot be read is a usage error now
+        roster = exports.read_canvas_roster(args.canvas_roster) if args.canvas_roster else None
+        unknown = sorted({name for name, _ in args.canvas_assignment or []} - set(assignment_names(args.release)))
+        if unknown:
+            raise exports.ExportError(f"--canvas-assignment: no assignment {', '.join(unknown)} under {args.release}")
+    except exports.ExportError as error:
+        print(f"usage: {error}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
         rows = grade_class(args.submitted, args.release, args.out, jobs=args.jobs, hidden=not args.public_only,
@@ -205,10 +232,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"usage: {error}", file=sys.stderr)
         return 2
     seconds = time.monotonic() - started
+    unlisted = exports.write_canvas(rows, args.out / exports.CANVAS, roster, dict(args.canvas_assignment or []))
+    if unlisted:
+        print(f"warning: not on the Canvas roster, matched by their id: {', '.join(unlisted)}", file=sys.stderr)
+    if args.gradescope:
+        exports.write_gradescope(args.out, [row.student for row in rows])
     book.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
     flagged = sum(1 for row in rows if row.flags)
     print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
-    print(f"gradebook: {args.out / 'gradebook.csv'}; per student: {args.out}/<student>/results.json, feedback.md")
+    print(f"gradebook: {args.out / 'gradebook.csv'}, for Canvas {args.out / exports.CANVAS}; per student: "
+          f"{args.out}/<student>/results.json, feedback.md, feedback-instructor.md"
+          + (", gradescope/<assignment>.json" if args.gradescope else ""))
     return 1 if any(row.internal_error for row in rows) else 0
 
 

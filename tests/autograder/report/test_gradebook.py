@@ -114,9 +114,109 @@ def test_a_row_is_what_the_results_file_says(release_01):
     assert row.flags == [f"{ASSIGNMENT}: cell 7 called os._exit", "02_x.ipynb: not a notebook"]
     assert row.seeds == {ASSIGNMENT: 12} and not row.internal_error
     assert row.manual_pending == sum(cell.points for cell in release_01.manual) > 0
-    tampered = NotebookResult("t.ipynb", ASSIGNMENT, [Entry(ASSIGNMENT, "", "the whole notebook", 0, 0, "x", True)])
+    tampered = NotebookResult("t.ipynb", ASSIGNMENT, [Entry(ASSIGNMENT, "", "grader tampering", 0, 0, "x", True,
+                                                            verdict="tampering", used=("import gc",))])
     row = row_from_results("tom", report.results_json([tampered]), {ASSIGNMENT: release_01})
-    assert row.flags == [f"{ASSIGNMENT}: grader tampering (the notebook scores 0)"] and row.automatic == 0
+    assert row.flags == [f"{ASSIGNMENT}: grader tampering, the notebook scores 0 (used import gc)"]
+    assert row.automatic == 0
     crashed = report.results_json([], ["crashed"], internal_error=True)
     nothing = row_from_results("eve", crashed, {ASSIGNMENT: release_01})
     assert nothing.internal_error and nothing.flags == [f"{ASSIGNMENT}: no submission", "crashed"]
+
+
+# -- the columns: maxima with the written answers, the late penalty, the commit -----------------------------
+
+def test_the_header_of_a_01_class(tmp_path, release_01):
+    write_gradebook([], {ASSIGNMENT: release_01}, tmp_path / "g.csv")
+    with open(tmp_path / "g.csv", newline="") as handle:
+        header = next(csv.reader(handle))
+    items = [f"{ASSIGNMENT}/{item}" for item in release_01.item_points()]
+    written = [f"{ASSIGNMENT}/{cell.grade_id}" for cell in release_01.manual]
+    assert header == ["student", *items, *written, "automatic", "automatic_max", "manual", "manual_pending",
+                      "manual_max", "late_penalty", "total", "total_max", "flags", "seeds", "commit"]
+
+
+def test_the_late_penalty_takes_its_fraction_of_the_total_with_the_written_answers(tmp_path, release_01):
+    """Is a 10 % penalty 10 % of automatic + written points, and are the maxima those of both?"""
+    row = blank_row("ann", {ASSIGNMENT: release_01})
+    items, written = list(row.scores), list(row.written)
+    row.scores[items[0]] = 3.0
+    row.written[written[0]] = 1.0
+    row.commit, row.penalty = "0123456789abcdef0123456789abcdef01234567", 0.1
+    on_time = StudentRow("bob", {items[0]: 3.0})
+    write_gradebook([row, on_time], {ASSIGNMENT: release_01}, tmp_path / "g.csv")
+    with open(tmp_path / "g.csv", newline="") as handle:
+        ann, bob = list(csv.DictReader(handle))
+    automatic_max = sum(release_01.item_points().values())
+    manual_max = sum(cell.points for cell in release_01.manual)
+    assert ann["automatic"] == "3" and ann["manual"] == "1" and ann["late_penalty"] == "0.4" and ann["total"] == "3.6"
+    assert float(ann["manual_max"]) == manual_max > 0 and float(ann["automatic_max"]) == automatic_max
+    assert float(ann["total_max"]) == automatic_max + manual_max
+    assert ann["commit"] == row.commit and bob["commit"] == ""
+    assert bob["late_penalty"] == "0" and bob["total"] == "3"
+    assert row.assignment_points(ASSIGNMENT) == (3.6, automatic_max + manual_max)
+
+
+def test_a_from_scratch_verdict_is_a_flag_of_its_item(release_01):
+    from autograder.model import Entry, NotebookResult
+
+    graded = NotebookResult("a.ipynb", ASSIGNMENT, [
+        Entry(ASSIGNMENT, "corr2d", "hidden: a", 0.0, 2.0, "scored 0: 01_corr2d/corr2d breaks the from-scratch rule"),
+        Entry(ASSIGNMENT, "corr2d", "from-scratch rule", 0.0, 0.0, "This item scores 0: it used ...", True,
+              verdict="from-scratch", used=("aten.convolution.default", "aten.unfold.default")),
+        Entry(ASSIGNMENT, "Conv2D", "hidden: b", 0.0, 1.0, "wrong", failed=True)])
+    row = row_from_results("ann", json.loads(json.dumps(report.results_json([graded]))), {ASSIGNMENT: release_01})
+    assert row.flags == [f"{ASSIGNMENT}: corr2d breaks the from-scratch rule (used aten.convolution.default, "
+                         "aten.unfold.default)"], "from the marker alone: a wrong answer is no verdict"
+
+
+def test_a_results_file_from_before_the_markers_still_flags_tampering(release_01):
+    old = {"tests": [{"name": f"{ASSIGNMENT}: grader tampering", "score": 0, "max_score": 0, "status": "failed",
+                      "output": "x", "extra_data": {"assignment": ASSIGNMENT, "item": "", "replay": ""}}],
+           "notebooks": [{"assignment": ASSIGNMENT, "path": "t.ipynb", "notes": []}]}
+    assert row_from_results("tom", old, {ASSIGNMENT: release_01}).flags == \
+        [f"{ASSIGNMENT}: grader tampering, the notebook scores 0"]
+
+
+def test_merging_shards_joins_their_canvas_files_in_the_gradebooks_order(tmp_path, release_01):
+    from autograder.report.exports import write_canvas
+
+    everyone = []
+    for shard, students in (("a", ["zoe", "adam"]), ("b", ["mia", "=cmd"])):
+        rows = [blank_row(name, {ASSIGNMENT: release_01}) for name in sorted(students)]
+        for row in rows:
+            row.scores[f"{ASSIGNMENT}/corr2d"] = float(len(row.student))
+        write_gradebook(rows, {ASSIGNMENT: release_01}, tmp_path / shard / "gradebook.csv")
+        write_canvas(rows, tmp_path / shard / "canvas.csv")
+        everyone += rows
+    write_canvas(sorted(everyone, key=lambda row: row.student), tmp_path / "whole.csv")
+    merge(tmp_path / "all", [tmp_path / "a", tmp_path / "b"])
+    assert (tmp_path / "all" / "canvas.csv").read_text() == (tmp_path / "whole.csv").read_text()
+    (tmp_path / "b" / "canvas.csv").unlink()
+    with pytest.raises(ValueError, match="missing, while other shards wrote"):
+        merge(tmp_path / "again", [tmp_path / "a", tmp_path / "b"])
+
+
+def test_grade_all_takes_the_commit_and_the_late_penalty_from_collected_csv(tmp_path, monkeypatch):
+    """Do a class's rows get collect's commit and penalty, whether collected.csv has a penalty column or not?"""
+    from dataclasses import dataclass
+
+    from autograder.verbs import grade_all
+    from autograder.verbs.collect import Collected
+
+    @dataclass
+    class Late(Collected):                   # collect's record once it knows deadlines
+        penalty: float = 0.0
+
+    (tmp_path / "submitted").mkdir()
+    record = [Late("ann", "org/ann", "a" * 40, notebooks=[ASSIGNMENT], flags=["late"], penalty=0.25),
+              Collected("bob", "org/bob", "b" * 40), Collected("cat", "org/cat")]
+    monkeypatch.setattr(grade_all, "read_record", lambda submitted: record)
+    monkeypatch.setattr(grade_all, "_warm_up", lambda judges: None)        # nobody to grade: no zygote
+    rows = grade_all.grade_class(tmp_path / "submitted", ASSIGNMENTS, tmp_path / "out", assignments=[ASSIGNMENT],
+                                 progress=False)
+    assert [(row.student, row.commit, row.penalty) for row in rows] == \
+        [("ann", "a" * 40, 0.25), ("bob", "b" * 40, 0.0), ("cat", "", 0.0)]
+    assert rows[0].flags == ["collect: late"]
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as handle:
+        assert [line["commit"] for line in csv.DictReader(handle)] == ["a" * 40, "b" * 40, ""]

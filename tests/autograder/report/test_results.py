@@ -77,3 +77,76 @@ def test_a_notebook_wide_entry_stays_under_its_assignment_in_feedback_and_status
     assert headings == ["## 01\\_corr2d: 1 / 4"], "one section for the assignment, none for the tampering entry"
     assert "| the whole notebook: grader tampering | 0 / 0 | **failed** |" in page
     assert publish._by_assignment(data) == [("01_corr2d", (1.0, 4.0))]
+
+
+# -- what the student reads, and what only the instructor does ---------------------------------------------
+
+SUBMITTED = "/tmp/course-x/submitted/ann/01_corr2d/01_corr2d.ipynb"
+REPLAY = f"replay: python -m autograder grade {SUBMITTED} --seed 4242"
+SECRET_NOTE = ("No course secret is set (autograder/cases/course_secret or $AUTOGRADER_COURSE_SECRET): anyone with "
+               "the hidden cases can tell which inputs a notebook will meet")
+
+
+def failing_hidden_case() -> NotebookResult:
+    """A notebook graded as the pipeline grades one: a failed hidden case that ends with its replay line, a
+    seed, the walls in force, a note on the grader's machine and one on the student's notebook."""
+    from autograder.model import Seed
+
+    notebook = NotebookResult(SUBMITTED, "01_corr2d", isolation="namespaces (no network, own process tree); rlimits",
+                              seed=Seed(4242, "student 'ann'"))
+    notebook.entries = [Entry("01_corr2d", "corr2d", "public checks (notebook)", 1.0, 1.0),
+                        Entry("01_corr2d", "corr2d", "random shapes", 0.0, 3.0,
+                              f"corr2d(X 5x7, K 2x3) returned shape (5, 7)\n{REPLAY}", replay=REPLAY)]
+    notebook.notes = [f"Could not read the notebook: {SUBMITTED}: the file is empty", SECRET_NOTE]
+    notebook.instructor_only = [SECRET_NOTE]
+    notebook.manual = [{"name": "01_corr2d/explain_flip: written answer", "max_score": 2.0}]
+    return notebook
+
+
+def test_the_students_output_leaves_out_seeds_walls_paths_and_the_graders_own_notes():
+    data = report.results_json([failing_hidden_case()], [f"{SUBMITTED}: holds no assignment folder"])
+    student = data["output_for_student"]
+    for secret in ("--seed", "seed", "isolation", "namespace", "/tmp", SUBMITTED, "course_secret"):
+        assert secret not in student, secret
+    assert "01_corr2d.ipynb: holds no assignment folder" in student
+    assert "Could not read the notebook: 01_corr2d.ipynb: the file is empty" in student
+    assert "pending manual grading: 01_corr2d/explain_flip" in student
+    for kept in ("--seed 4242", "isolation: namespaces", SUBMITTED, SECRET_NOTE):
+        assert kept in data["output"], kept
+    assert data["notebooks"][0]["notes"][1] == SECRET_NOTE, "the gradebook still flags it"
+    assert data["notebooks"][0]["notes_for_student"] == ["Could not read the notebook: 01_corr2d.ipynb: the file is "
+                                                         "empty"]
+
+
+def test_a_student_problem_can_say_less_than_the_instructors():
+    data = report.results_json([], ["Traceback (most recent call last):\n  File \"/srv/autograder/pipeline.py\""],
+                               internal_error=True, student_problems=["internal error of the autograder"])
+    assert data["output_for_student"] == "internal error of the autograder" and "/srv" in data["output"]
+
+
+def test_grade_all_writes_the_students_feedback_and_the_instructors_copy(tmp_path):
+    """Does feedback.md of a failing hidden case hold no replay, seed, wall or path, and the instructor's copy
+    all of them; and does publish post the student's version?"""
+    from autograder.verbs import grade_all, publish
+    from autograder.verbs.collect import Collected
+
+    data = report.results_json([failing_hidden_case()])
+    grade_all._write(tmp_path / "ann", data)
+    student = (tmp_path / "ann" / "feedback.md").read_text()
+    instructor = (tmp_path / "ann" / "feedback-instructor.md").read_text()
+    assert "returned shape (5, 7)" in student and "**failed**" in student and "explain\\_flip" in student
+    for secret in ("--seed", "seed", "isolation", "namespace", "/tmp", SUBMITTED, str(tmp_path)):
+        assert secret not in student.lower(), secret
+    assert REPLAY in instructor and "isolation: namespaces" in instructor and SECRET_NOTE in instructor
+    posted = publish.comment(Collected("ann", "org/ann", commit="a" * 40), data,
+                             report.feedback_markdown("ann", data, for_student=True))
+    assert "--seed" not in posted and "returned shape (5, 7)" in posted
+
+
+def test_a_rules_verdict_travels_as_a_field():
+    notebook = result()
+    notebook.entries.append(Entry("01_corr2d", "corr2d", "from-scratch rule", 0.0, 0.0, "it used ...", True,
+                                  verdict="from-scratch", used=("aten.convolution.default",)))
+    extra = report.results_json([notebook])["tests"][-1]["extra_data"]
+    assert extra["verdict"] == "from-scratch" and extra["used"] == ["aten.convolution.default"]
+    assert report.results_json([result()])["tests"][0]["extra_data"]["verdict"] == ""
