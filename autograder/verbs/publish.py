@@ -1,6 +1,6 @@
 """Post each fetched commit's grade back to it: a commit status with the score, a comment with the feedback.
 
-    AUTOGRADER_GITHUB_TOKEN=... python -m autograder publish inbox/submitted gradebook
+    AUTOGRADER_GITHUB_TOKEN=... python -m autograder publish inbox/submitted inbox/gradebook
 
 It reads files only: ``fetch``'s record (``<submitted>/collected.csv``: student, repository, commit) and what
 ``grade-all`` wrote (``<gradebook>/<student>/results.json`` and ``feedback.md``, whose messages never hold
