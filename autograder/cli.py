@@ -4,7 +4,8 @@
     python -m autograder release OUT_DIR [--assignments NAME...]
     python -m autograder collect ROSTER.csv --deadline ISO_TIME [--timezone ZONE] [--org ORG --prefix PREFIX]
         [--into submitted] [--late-window DURATION --late-penalty PERCENT] [--students ID...]
-    python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out gradebook] [--shard I/N] [--gradescope]
+    python -m autograder grade-all SUBMITTED_DIR [--jobs N] [--out DIR] [--resume | --force] [--shard I/N]
+        [--gradescope] [--canvas-roster CSV] [--canvas-assignment NAME=ID]
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR [--pass-at FRACTION]
@@ -12,6 +13,8 @@
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
 error, 1 for an internal error. A valid results file is written in every case.
+grade-all stopped by SIGINT or SIGTERM exits 130 or 143, its gradebook holding
+the students finished so far.
 """
 
 from __future__ import annotations
@@ -54,11 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="whose notebooks these are (default: nbgrader's submitted/<student>/ folder, "
                             "else the notebook's content); it decides the hidden inputs")
     everyone = verbs.add_parser("grade-all", help="grade every student of nbgrader's submitted/ folder, in "
-                                "parallel, into a gradebook")
-    everyone.add_argument("submitted", type=Path, help="nbgrader's submitted/<student>/<assignment>/ folder")
-    everyone.add_argument("--out", type=Path, default=Path("gradebook"),
-                          help="where gradebook.csv and each student's results.json and feedback.md go "
-                               "(default: %(default)s)")
+                                "parallel, into a gradebook",
+                                description="Grade every student of nbgrader's submitted/ folder, in parallel, into "
+                                "a gradebook, rewritten as each student is finished. Ctrl-C or SIGTERM stops every "
+                                "process of the run and keeps the students finished (exit 130 or 143); --resume "
+                                "goes on from there.")
+    everyone.add_argument("submitted", type=Path, metavar="SUBMITTED_DIR",
+                          help="nbgrader's submitted/<student>/<assignment>/ folder")
+    everyone.add_argument("--out", type=Path, default=None,
+                          help="where gradebook.csv and each student's results.json and feedback.md go; a new or "
+                               "empty folder, unless --resume or --force (default: gradebook beside "
+                               "SUBMITTED_DIR: submitted/ -> gradebook/, inbox/submitted/ -> inbox/gradebook/)")
+    again = everyone.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="go on in the --out of an earlier (interrupted) run: a student whose notebooks, grader "
+                            "and seeds are unchanged since their results.json keeps it; the others (and internal "
+                            "errors) are graded")
+    again.add_argument("--force", action="store_true",
+                       help="grade everyone again into the --out of an earlier run, deleting its students' folders "
+                            "and gradebook first")
     everyone.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
                           help="students graded at once (default: the number of CPUs, %(default)s)")
     everyone.add_argument("--release", type=Path, default=DEFAULT_RELEASE,

@@ -40,6 +40,9 @@ SLOW = {
         "test_a_judge_that_meets_a_grader_fault_gets_its_own_zygote_and_the_others_keep_the_shared_one"),
     "autograder/report/test_exports.py": (
         "test_grade_all_writes_the_exports_and_a_students_feedback_without_the_graders_details",),
+    "autograder/verbs/test_interruptions.py": (
+        "test_a_signal_stops_every_process_of_the_run_and_keeps_the_students_finished",
+        "test_resume_goes_on_where_an_interrupted_run_stopped"),
     "autograder/verbs/test_new.py": ("test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks",),
     "autograder/judge/test_plugin.py": ("test_the_solution_passes_every_public_and_hidden_case[05_lenet]",),  # trains
     "autograder/test_notebook.py": (
@@ -67,7 +70,8 @@ SLOW = {
 # no worker is left with a long file at the end while the others idle. Within a file the order stays.
 LONGEST = ["release/test_nbgrader.py", "autograder/test_pipeline.py", "autograder/verbs/test_grade_all.py",
            "attacks/test_attacks.py", "attacks/test_no_false_accusations.py", "autograder/test_cli.py",
-           "attacks/test_walls.py", "autograder/verbs/test_publish.py", "release/test_notebooks_run.py",
+           "attacks/test_walls.py", "autograder/verbs/test_publish.py",
+           "autograder/verbs/test_interruptions.py", "release/test_notebooks_run.py",
            "test_correct_forms.py", "autograder/release/test_repository.py", "autograder/sandbox/test_process.py"]
 
 

@@ -164,7 +164,8 @@ class Zygote:
         self.controls = [ours for ours, _ in pairs]
         self.control: socket.socket | None = None if slots else self.controls[0]
         theirs = [their.fileno() for _, their in pairs]
-        config = {"control_fds": theirs, "namespaces": self.walls.strong}
+        # "parent": the zygote dies with this process (zygote._die_with_parent), and ends at once if it is gone
+        config = {"control_fds": theirs, "namespaces": self.walls.strong, "parent": os.getpid()}
         with open(Path(self.home) / "zygote.log", "wb") as log:
             self.process = subprocess.Popen(
                 [*self.walls.zygote_prefix, sys.executable, "-I", "-X", "faulthandler", "-c", _STARTER,
@@ -567,6 +568,55 @@ def _reap_zombie(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
+
+
+def _children(pid: int) -> list[int]:
+    """The children of process ``pid``, forked by any of its threads."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found.extend(int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def descendants(spare: frozenset[tuple[int, int]] = frozenset()) -> set[tuple[int, int]]:
+    """(pid, start time) of every live process below this one: its children, theirs, and so on (orphans it
+    inherited as a subreaper included), but for those of ``spare`` and what is below them. Zombies are dead
+    already, and nothing is below them any more."""
+    found: set[tuple[int, int]] = set()
+    pending = _children(os.getpid())
+    while pending:
+        pid = pending.pop()
+        started = _start_time(pid)
+        if started is None:
+            continue
+        if (pid, started) not in spare and (pid, started) not in found:
+            found.add((pid, started))
+            pending.extend(_children(pid))
+    return found
+
+
+def kill_descendants(spare: frozenset[tuple[int, int]] = frozenset(), seconds: float = EXIT_GRACE_SECONDS) -> None:
+    """Kill every process below this one but those of ``spare`` (an earlier :func:`descendants`, so that what a
+    caller started before is left to it); return once none is left, or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = descendants(spare)
+        if not found or time.monotonic() > deadline:
+            return
+        for pid, started in found:
+            if _start_time(pid) == started:      # the same process, not one that took its pid meanwhile
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        time.sleep(0.02)
 
 
 class Sandbox:

@@ -22,7 +22,10 @@ the worker into a root of its own, where this package's folder does not exist.
 from __future__ import annotations
 
 import builtins
+import ctypes
 import os
+import select
+import signal
 import sys
 import threading
 import time
@@ -33,6 +36,7 @@ import numpy as np
 
 from autograder.sandbox import confine, monitor, values, wire
 
+PR_SET_PDEATHSIG = 1
 # The watchdog's clocks, bound before any student code runs: replacing time.monotonic later changes nothing here.
 _cpu, _monotonic = time.process_time, time.monotonic
 
@@ -272,5 +276,21 @@ def run(config: dict) -> None:
     os.set_inheritable(fd_in, False)
     os.set_inheritable(fd_out, False)
     in_force = confine.confine(config)
+    die_with_parent(config.get("alive", -1))    # again: confine's change of uid cleared the first request
     Worker(fd_in, fd_out, in_force).serve()
     os._exit(0)
+
+
+def die_with_parent(alive: int, keep: bool = False) -> None:
+    """SIGKILL to this worker when the process that waits for it ends, and at once if it has ended already.
+
+    That process (the zygote's child) holds the write end of the pipe ``alive``, so finding the pipe's end
+    here means it is gone: in its own PID namespace the worker cannot ask ``getppid()``. ``keep``: leave the
+    pipe open, to ask once more."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if alive < 0:
+        return
+    if select.select([alive], [], [], 0)[0]:
+        os._exit(1)
+    if not keep:
+        os.close(alive)

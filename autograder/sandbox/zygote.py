@@ -18,6 +18,12 @@ judge asked for it. The worker raises
 its own walls (``confine.confine``: a root filesystem built from the allowlist,
 limits, a uid of its own) and serves. Without namespaces the same two forks
 happen, in a new session.
+
+Nothing here outlives the process that started it, even one killed with SIGKILL: the zygote, each
+child and each worker ask the kernel for SIGKILL when their parent ends (``PR_SET_PDEATHSIG``), and
+check that the parent did not end before they asked. A worker asks again once its walls are up (a
+change of uid clears the request), and, being the first process of its PID namespace, takes all it
+started with it.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ PR_SET_CHILD_SUBREAPER = 36
 
 def main(config: dict) -> None:
     """Serve spawn requests until the judges have closed every control socket."""
+    _die_with_parent(config.get("parent"))    # before the seconds of `import torch`
     import matplotlib
     import torch  # noqa: F401 - imported once, here, for every worker
 
@@ -49,10 +56,10 @@ def main(config: dict) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot  # noqa: F401
 
-    _die_with_parent()
     # Children, and the workers orphaned when their waiting parent dies first, are reaped by the kernel.
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    zygote = os.getpid()
     controls = [socket.socket(fileno=fd) for fd in config["control_fds"]]
     selector = selectors.DefaultSelector()
     for control in controls:
@@ -75,7 +82,7 @@ def main(config: dict) -> None:
                     selector.close()
                     for each in controls:
                         each.close()
-                    _child(request, fds, namespaces=config["namespaces"])
+                    _child(request, fds, namespaces=config["namespaces"], zygote=zygote)
                 finally:
                     os._exit(70)
             for fd in fds:
@@ -88,13 +95,13 @@ def main(config: dict) -> None:
     os._exit(0)
 
 
-def _child(request: dict, fds: list[int], namespaces: bool) -> None:
+def _child(request: dict, fds: list[int], namespaces: bool, zygote: int) -> None:
     """In the forked child: new namespaces, then the worker as their first process; report its end."""
     from autograder.sandbox import wire, worker
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.setsid()
-    _die_with_parent()
+    _die_with_parent(zygote)
     fd_in, fd_out, log = fds
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -107,19 +114,30 @@ def _child(request: dict, fds: list[int], namespaces: bool) -> None:
         # Mounts made from here on stay in this worker's namespace.
         if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
             raise OSError(ctypes.get_errno(), "could not make the mounts private")
+    # The worker's parent holds the write end of this pipe as long as it lives: in its PID namespace the worker
+    # cannot ask getppid() whether its parent is still there, so it reads the pipe's end instead.
+    alive, holding = os.pipe()
     pid = os.fork()
     if pid:
         os.close(fd_in)
+        os.close(alive)
         try:
             _, status = os.waitpid(pid, 0)
             wire.send(fd_out, {"nonce": None, "ended": os.waitstatus_to_exitcode(status)}, [])
         finally:
             os._exit(0)
-    _die_with_parent()
+    os.close(holding)
+    worker.die_with_parent(alive, keep=True)
     os.environ.update(request["environment"])
     sys.argv = ["worker"]
-    worker.run(dict(request["config"], fd_in=fd_in, fd_out=fd_out))
+    worker.run(dict(request["config"], fd_in=fd_in, fd_out=fd_out, alive=alive))
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int | None = None) -> None:
+    """SIGKILL to this process when its parent ends; at once if the parent (pid ``parent``) has ended already.
+
+    The kernel sends it when the parent's thread that forked this process ends: every fork here is made by
+    the main thread of a process that ends with it."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)     # orphaned before the request was made: nobody is left to ask for anything

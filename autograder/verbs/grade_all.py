@@ -1,11 +1,13 @@
 """Grade a class: every student of nbgrader's ``submitted/`` folder, in parallel, into a gradebook.
 
-``python -m autograder grade-all submitted/ --jobs 2 --out gradebook/`` writes, per student,
-``<out>/<student>/results.json`` (the schema of ``grade``), ``feedback.md`` (the student's: no replay
-command, seed, path or wall of the grader's machine; ``publish`` posts the same) and
-``feedback-instructor.md`` (all of it), with ``--gradescope`` also ``gradescope/<assignment>.json``; and
-for the class ``<out>/gradebook.csv`` and ``<out>/canvas.csv`` (Canvas's gradebook import: see
-:mod:`autograder.report.exports`).
+``python -m autograder grade-all submitted/ --jobs 2`` writes, into ``--out`` (by default the folder
+``gradebook`` beside SUBMITTED: ``submitted/`` -> ``gradebook/``, ``inbox/submitted/`` -> ``inbox/gradebook/``),
+per student ``<out>/<student>/results.json`` (the schema of ``grade``), ``feedback.md`` (the student's: no
+replay command, seed, path or wall of the grader's machine; ``publish`` posts the same) and
+``feedback-instructor.md`` (all of it), with ``--gradescope`` also ``gradescope/<assignment>.json``; and for
+the class ``<out>/gradebook.csv`` and ``<out>/canvas.csv`` (Canvas's gradebook import: see
+:mod:`autograder.report.exports`). The gradebook is written again, whole and sorted, each time a student is
+finished, so it always holds every student graded so far.
 
 gradebook.csv has a row per student and the columns ``student``; a column per graded item
 (``01_corr2d/corr2d``: automatic points) and per written answer (``01_corr2d/explain_flip``: points given by
@@ -23,30 +25,49 @@ own, and a judge that meets a fault of the grader's own goes on with a zygote of
 notebook still runs in a worker of its own, behind the same walls as ``grade``. A student whose
 grading fails, or kills a judge process, gets a results file that says so and a flagged row; the
 other students are not touched.
+
+Interruptions lose nothing:
+
+- SIGINT (Ctrl-C) or SIGTERM stops every judge, zygote and worker, leaves the gradebook of the students
+  finished so far, prints one line and exits 130 or 143 (128 + the signal).
+- Killed with SIGKILL, this process takes the others with it: judges and zygotes get SIGKILL from the kernel
+  when their parent ends (``PR_SET_PDEATHSIG``), and so do each zygote's children and their workers.
+- ``--resume`` goes on in the ``--out`` of an earlier run: every results.json carries a ``fingerprint`` (the
+  grader's code, hidden cases and release notebooks, the submitted notebooks, public or hidden, the seeds);
+  a student whose fingerprint is unchanged and whose results are not an internal error keeps them, and
+  their row is rebuilt from them. ``--force`` deletes the earlier run's students and gradebook and grades
+  everyone; without either, a ``--out`` that is not empty is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
+import dataclasses
 import hashlib
+import json
 import multiprocessing
 import multiprocessing.util
 import os
+import shutil
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 
 from autograder.course import assignment_names
+from autograder.judge import seeds
 from autograder.notebook import Release
-from autograder.pipeline import UsageError, grade_paths, load_releases
+from autograder.pipeline import UsageError, find_notebooks, grade_paths, load_releases
 from autograder.report import exports
 from autograder.report import gradebook as book
 from autograder.report import results as report
 from autograder.report.gradebook import StudentRow
 from autograder.sandbox import process as sandbox
-from autograder.verbs.collect import read_record
+from autograder.verbs.collect import Collected, read_record
 
 
 def students_of(submitted: Path) -> list[Path]:
@@ -69,24 +90,86 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(index), int(count)
 
 
-def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden: bool = True) -> StudentRow:
+def default_out(submitted: Path) -> Path:
+    """The folder ``gradebook`` beside ``submitted``: ``submitted/`` -> ``gradebook/``, ``inbox/submitted/`` ->
+    ``inbox/gradebook/``, so that the every-push round and the term each have their own."""
+    submitted = Path(submitted)
+    if submitted.name in ("", ".", ".."):
+        submitted = submitted.resolve()
+    return submitted.parent / "gradebook"
+
+
+# -- what a grading depends on, for --resume ----------------------------------------------------------
+
+GRADER_FILES = (".py", ".ini")      # this package's code and the judge's pytest configuration
+
+
+def grader_digest(releases: dict[str, Release]) -> str:
+    """sha256 of what decides a grading besides the notebook and its seed: this package's code (its hidden
+    cases included; the course secret is left to the seeds), the release notebooks graded, and the deadlines."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in GRADER_FILES and path.is_file() and "__pycache__" not in path.parts:
+            digest.update(f"{path.relative_to(package).as_posix()}\0".encode() + path.read_bytes() + b"\0")
+    for assignment, release in sorted(releases.items()):
+        digest.update(f"release {assignment}\0".encode() + Path(release.path).read_bytes() + b"\0")
+    digest.update(json.dumps(dataclasses.asdict(sandbox.Limits()), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def fingerprint(folder: Path, releases: dict[str, Release], hidden: bool, grader: str) -> dict:
+    """What one student's grading depends on, as results.json's ``fingerprint`` records it.
+
+    ``grader``: :func:`grader_digest`. ``notebooks``: assignment -> sha256 of the submitted notebook's bytes.
+    ``hidden``: graded with the hidden cases. ``seeds``: assignment -> the seed of its hidden inputs, which the
+    student id and the course secret decide (an HMAC: it changes with the secret, and does not reveal it).
+    """
+    try:
+        notebooks = find_notebooks(folder, releases)
+    except (UsageError, OSError):
+        notebooks = []
+    hashes: dict[str, list[str]] = {}
+    for path, assignment in notebooks:
+        try:
+            hashes.setdefault(assignment, []).append(hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            hashes.setdefault(assignment, []).append("missing")
+    return {"grader": grader,
+            "notebooks": {assignment: " ".join(found) for assignment, found in sorted(hashes.items())},
+            "hidden": hidden,
+            "seeds": {assignment: seeds.for_notebook(folder / assignment, assignment, [], student=folder.name).value
+                      for assignment in sorted(hashes)}}
+
+
+# -- one student --------------------------------------------------------------------------------------
+
+def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden: bool = True,
+                  grader: str | None = None) -> StudentRow:
     """Grade every notebook of one student; write their results.json and feedback.md; return their row."""
+    # Taken before the notebooks are read: a notebook changed meanwhile is graded again by --resume.
+    stamp = fingerprint(folder, releases, hidden, grader or grader_digest(releases))
     run = grade_paths([folder], releases, hidden=hidden, student=folder.name)
     data = report.results_json(run.results, run.unusable)
+    data["fingerprint"] = stamp
     _write(out / folder.name, data)
     return book.row_from_results(folder.name, data, releases)
 
 
 def _write(folder: Path, data: dict) -> None:
-    """A student's results.json, feedback.md (theirs) and feedback-instructor.md (with replays, seeds, walls)."""
+    """A student's feedback.md (theirs), feedback-instructor.md (with replays, seeds, walls), then their
+    results.json: each whole or not at all, so a results file (what --resume goes by) never stands beside the
+    feedback of an earlier grading."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, for_student in (("feedback.md", True), ("feedback-instructor.md", False)):
+        partial = folder / (name + ".tmp")
+        partial.write_text(report.feedback_markdown(folder.name, data, for_student=for_student), encoding="utf-8")
+        partial.replace(folder / name)
     report.write_json(data, folder / "results.json")
-    (folder / "feedback.md").write_text(report.feedback_markdown(folder.name, data, for_student=True),
-                                        encoding="utf-8")
-    (folder / "feedback-instructor.md").write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
 
 
 def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) -> StudentRow:
-    """The row and results file of a student whose grading could not finish."""
+    """The row and results file of a student whose grading could not finish (no fingerprint: never resumed)."""
     problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
     data = report.results_json([], [problem], internal_error=True,
                                student_problems=["internal error of the autograder; nothing was graded yet"])
@@ -94,37 +177,161 @@ def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) ->
     return book.row_from_results(folder.name, data, releases)
 
 
-# -- the judge processes ----------------------------------------------------------------------
+def _taken_over(folder: Path, releases: dict[str, Release], out: Path, expected: dict) -> StudentRow | None:
+    """With --resume: the row of an earlier grading of this student whose fingerprint is ``expected`` and that
+    is not an internal error, rebuilt from its results.json; None if the student is to be graded."""
+    try:
+        data = json.loads((out / folder.name / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("internal_error") or data.get("fingerprint") != expected:
+        return None
+    if not (out / folder.name / "feedback.md").is_file():
+        _write(out / folder.name, data)
+    return book.row_from_results(folder.name, data, releases)
+
+
+# -- the output folder ------------------------------------------------------------------------------
+
+def _claim(out: Path, resume: bool, force: bool) -> None:
+    """Make ``out`` ready: new or empty; an earlier run's with ``resume``; emptied of an earlier run's students
+    and gradebook with ``force``. A folder that holds anything is refused otherwise (UsageError)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (resume or force):
+        raise UsageError(f"--out {out} is not empty (an earlier run's gradebook?): --resume goes on with it, "
+                         "grading only the students whose notebooks, grader or seeds changed; --force grades "
+                         "everyone again and replaces it")
+    if force and out.is_dir():
+        for entry in out.iterdir():      # what grade-all writes, and nothing else
+            if entry.is_dir() and not entry.is_symlink() and ((entry / "results.json").exists()
+                                                                or (entry / "feedback.md").exists()):
+                shutil.rmtree(entry)
+            elif entry.name in ("gradebook.csv", "gradebook.csv.tmp"):
+                entry.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+# -- interruptions ------------------------------------------------------------------------------------
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM reached grade-all: every process it started is gone, and the gradebook of the students
+    finished so far is on disk. A BaseException, so that no ``except Exception`` on the way swallows it."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(signal.Signals(number).name)
+        self.number = number
+        self.graded = 0
+        self.total = 0
+        self.gradebook: Path | None = None
+
+    def line(self) -> str:
+        """The one line grade-all prints."""
+        if self.gradebook is None:
+            return "interrupted before any student was graded; nothing was written"
+        return (f"interrupted: {self.graded} of {self.total} students graded; {self.gradebook} holds them; "
+                "--resume goes on")
+
+
+@contextlib.contextmanager
+def _interruptible(stopped):
+    """SIGINT and SIGTERM raise :class:`Interrupted` in this (main) thread; a judge forked meanwhile that has
+    not yet set its own signals ends on them. Whatever ends the block early, every process started in it
+    (judges, zygotes, workers and all below them) is killed first; then an interruption is handed to
+    ``stopped``, with the signals still ignored."""
+    owner = os.getpid()
+
+    def interrupt(number, frame):
+        if os.getpid() != owner:
+            os._exit(128 + number)
+        for each in (signal.SIGINT, signal.SIGTERM):   # a second Ctrl-C does not cut the cleaning short
+            signal.signal(each, signal.SIG_IGN)
+        raise Interrupted(number)
+
+    before = sandbox.descendants()      # what the caller started: theirs to stop
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except BaseException as error:
+        _stop_everything(frozenset(before))
+        if isinstance(error, Interrupted):
+            stopped(error)
+        raise
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _stop_everything(spare: frozenset[tuple[int, int]]) -> None:
+    """Kill the judges (their own zygotes die with them), the shared zygote (its workers die with it), and
+    whatever else is left below this process but ``spare``; return once all of it is gone."""
+    theirs = {pid for pid, _ in spare}
+    judges = [child for child in multiprocessing.active_children() if child.pid not in theirs]
+    for judge in judges:
+        judge.kill()
+    for judge in judges:
+        judge.join(sandbox.EXIT_GRACE_SECONDS)
+    sandbox.stop_sharing()
+    sandbox.kill_descendants(spare)
+
+
+# -- the judge processes ----------------------------------------------------------------------------
 
 _releases: dict[str, Release] = {}
 
 
-def _start_judge(releases: dict[str, Release], threads: int) -> None:
-    """In each forked judge process: its share of the CPUs, and its slot of the zygote the judges share."""
+def _start_judge(releases: dict[str, Release], threads: int, parent: int | None = None) -> None:
+    """In each forked judge process: it dies with ``parent``, leaves Ctrl-C to it, takes its share of the CPUs
+    and its slot of the zygote the judges share."""
+    global _releases
+    _die_with(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches the whole process group: the parent stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     import torch
 
-    global _releases
     _releases = releases
     torch.set_num_threads(threads)    # the judge's own references; workers always run sandbox.WORKER_THREADS
     sandbox.join()
     multiprocessing.util.Finalize(None, sandbox.stop, exitpriority=0)   # a judge leaves without running atexit
 
 
-def _grade_in_judge(folder: Path, out: Path, hidden: bool) -> StudentRow:
+def _die_with(parent: int | None) -> None:
+    """SIGKILL to this judge when ``parent`` ends, even by SIGKILL; at once if it has ended already.
+
+    The kernel sends it when the thread that forked this process ends: in Python 3.11 a ProcessPoolExecutor
+    with the fork context forks all its processes in its first ``submit``, here in the main thread, which ends
+    only with the process."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
+def _grade_in_judge(folder: Path, out: Path, hidden: bool, grader: str | None = None) -> StudentRow:
     try:
-        return grade_student(folder, _releases, out, hidden)
+        return grade_student(folder, _releases, out, hidden, grader)
     except Exception:  # noqa: BLE001 - report it on this student's row
         return _crashed(folder, _releases, out, traceback.format_exc(limit=3))
 
 
+# -- the class --------------------------------------------------------------------------------------
+
 def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hidden: bool = True,
                 progress: bool = True, assignments: list[str] | None = None,
-                nbgrader_db: str | None = None, shard: tuple[int, int] | None = None) -> list[StudentRow]:
+                nbgrader_db: str | None = None, shard: tuple[int, int] | None = None,
+                resume: bool = False, force: bool = False) -> list[StudentRow]:
     """Grade every student under ``submitted``; write their files and ``out/gradebook.csv``; return the rows.
 
     The assignments graded (and the gradebook's columns) are ``assignments``, by default those that at
     least one student submitted. ``nbgrader_db`` (a database URL) brings in the written answers' scores.
     ``shard`` (I, N): only the students of shard I of N (:func:`shard_of`); :func:`merge` joins the shards.
+    ``out`` must be new or empty, unless ``resume`` (students whose :func:`fingerprint` is unchanged keep their
+    results) or ``force`` (the earlier run's students and gradebook are deleted first). SIGINT and SIGTERM
+    raise :class:`Interrupted` once everything started here is stopped and the gradebook is written.
     """
     releases = load_releases(release_dir)
     folders = students_of(submitted)
@@ -137,55 +344,96 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         raise UsageError(f"no release of {', '.join(unknown)} under {release_dir}")
     releases = {name: releases[name] for name in chosen}
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    _warm_up(max(1, jobs))
-    rows: dict[str, StudentRow] = {}
-    bar = _bar(len(folders), progress)
-    pending = list(folders)
-    # A grading the grader could not finish (its own fault, or a judge process that died and broke its pool)
-    # is never final: the student is graded once more in a fresh pool, and stays an internal error after that.
-    for attempt in (1, 2):
-        if not pending:
-            break
-        if attempt > 1:
-            sandbox.share(max(1, jobs))    # fresh judges, a fresh zygote: no slot a dead judge left mid-request
-        context = multiprocessing.get_context("fork")
-        threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
-        with concurrent.futures.ProcessPoolExecutor(max(1, jobs), mp_context=context, initializer=_start_judge,
-                                                    initargs=(releases, threads)) as pool:
-            futures = {pool.submit(_grade_in_judge, folder, out, hidden): folder for folder in pending}
+    gradebook = out / "gradebook.csv"
+    rows: dict[str, StudentRow] = {}       # the students finished: graded, or taken over with --resume
+    collected: dict[str, Collected] = {}
+    claimed = False
+
+    def finish(student: str, row: StudentRow) -> None:
+        if student in collected:
+            found = collected[student]
+            row.flags[:0] = [f"collect: {flag}" for flag in found.flags]
+            row.commit, row.penalty = found.commit, found.penalty      # the late penalty is collect's
+        rows[student] = row
+
+    def write() -> None:
+        book.write_gradebook([rows[name] for name in sorted(rows)], releases, gradebook)
+
+    def stopped(stop: Interrupted) -> None:
+        stop.graded, stop.total = len(rows), len(folders)
+        if claimed:     # never over the gradebook of an earlier run that --out held before
+            write()
+            stop.gradebook = gradebook
+
+    with _interruptible(stopped):
+        _claim(out, resume, force)
+        claimed = True
+        collected.update((found.student, found) for found in read_record(Path(submitted)) if mine(found.student))
+        grader = grader_digest(releases)
+        pending = list(folders)
+        if resume:
+            pending = []
+            for folder in folders:
+                row = _taken_over(folder, releases, out, fingerprint(folder, releases, hidden, grader))
+                if row is None:
+                    pending.append(folder)
+                else:
+                    finish(folder.name, row)
+            print(f"--resume: {len(rows)} of {len(folders)} students taken over from {out} (notebooks, grader and "
+                  f"seeds unchanged); {len(pending)} to grade", flush=True)
+        write()
+        _grade(pending, releases, out, jobs, hidden, grader, progress, finish, write)
+        for student in collected:    # on the roster, but nothing was collected: a row all the same
+            if student not in rows:
+                finish(student, book.blank_row(student, releases))
+        ordered = [rows[name] for name in sorted(rows)]
+        if nbgrader_db:
+            book.merge_manual(ordered, nbgrader_db)
+        book.write_gradebook(ordered, releases, gradebook)
+    return ordered
+
+
+def _grade(pending: list[Path], releases: dict[str, Release], out: Path, jobs: int, hidden: bool, grader: str,
+           progress: bool, finish, write) -> None:
+    """Grade the ``pending`` students in ``jobs`` judge processes; ``finish`` each row and ``write`` the
+    gradebook as each student is done."""
+    if not pending:
+        return
+    jobs = max(1, jobs)
+    _warm_up(jobs)
+    bar = _bar(len(pending), progress)
+    try:
+        # A grading the grader could not finish (its own fault, or a judge process that died and broke its pool)
+        # is never final: the student is graded once more in a fresh pool, and stays an internal error after that.
+        for attempt in (1, 2):
+            if not pending:
+                break
+            if attempt > 1:
+                sandbox.share(jobs)    # fresh judges, a fresh zygote: no slot a dead judge left mid-request
+            again = []
+            context = multiprocessing.get_context("fork")
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            # Not a `with` block: leaving one waits for every judge to finish, where an interruption kills them.
+            pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_judge,
+                                                          initargs=(releases, threads, os.getpid()))
+            futures = {pool.submit(_grade_in_judge, folder, out, hidden, grader): folder for folder in pending}
             for future in concurrent.futures.as_completed(futures):
                 folder = futures[future]
                 try:
-                    rows[folder.name] = future.result()
+                    row = future.result()
                 except Exception as error:  # noqa: BLE001 - the judge process died
-                    if attempt == 2:
-                        rows[folder.name] = _crashed(folder, releases, out, f"{type(error).__name__}: {error}")
+                    row = _crashed(folder, releases, out, f"{type(error).__name__}: {error}") if attempt == 2 else None
+                if row is None or row.internal_error and attempt == 1:
+                    again.append(folder)
                     continue
-                if not rows[folder.name].internal_error or attempt == 2:
-                    bar.update(1)
-        pending = [folder for folder in pending if folder.name not in rows or rows[folder.name].internal_error]
-        if attempt == 1:
-            for folder in pending:
-                rows.pop(folder.name, None)
+                finish(folder.name, row)
+                write()
+                bar.update(1)
+            pool.shutdown()
+            pending = again     # after the second attempt, none: every student has a row
+    finally:
+        bar.close()
     sandbox.stop_sharing()
-    for folder in pending:
-        if folder.name not in rows:
-            rows[folder.name] = _crashed(folder, releases, out, "its judge process died twice")
-    bar.close()
-    collected = {found.student: found for found in read_record(Path(submitted)) if mine(found.student)}
-    for student in collected:    # on the roster, but nothing was collected: a row all the same
-        if student not in rows:
-            rows[student] = book.blank_row(student, releases)
-    for student, found in collected.items():
-        rows[student].flags[:0] = [f"collect: {flag}" for flag in found.flags]
-        rows[student].commit = found.commit
-        rows[student].penalty = float(getattr(found, "penalty", 0.0) or 0.0)    # collected.csv's late penalty
-    ordered = [rows[name] for name in sorted(rows)]
-    if nbgrader_db:
-        book.merge_manual(ordered, nbgrader_db)
-    book.write_gradebook(ordered, releases, out / "gradebook.csv")
-    return ordered
 
 
 def _warm_up(judges: int) -> None:
@@ -213,6 +461,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"usage: {args.submitted}: no such folder (expected nbgrader's submitted/<student>/<assignment>/)",
               file=sys.stderr)
         return 2
+    out = args.out if args.out is not None else default_out(args.submitted)
     database = args.nbgrader_db
     if database is None and (args.submitted.resolve().parent / "gradebook.db").is_file():
         database = f"sqlite:///{args.submitted.resolve().parent / 'gradebook.db'}"
@@ -226,22 +475,31 @@ def run(args: argparse.Namespace) -> int:
         return 2
     started = time.monotonic()
     try:
-        rows = grade_class(args.submitted, args.release, args.out, jobs=args.jobs, hidden=not args.public_only,
-                           assignments=args.assignments, nbgrader_db=database, shard=args.shard)
+        rows = grade_class(args.submitted, args.release, out, jobs=args.jobs, hidden=not args.public_only,
+                           assignments=args.assignments, nbgrader_db=database, shard=args.shard,
+                           resume=args.resume, force=args.force)
     except UsageError as error:
         print(f"usage: {error}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        for number in (signal.SIGINT, signal.SIGTERM):    # nothing is left to stop: no traceback now
+            signal.signal(number, signal.SIG_IGN)
+        print(stop.line(), file=sys.stderr, flush=True)
+        return 128 + stop.number
+    except KeyboardInterrupt:      # before grade_class took the signals over
+        print(Interrupted(signal.SIGINT).line(), file=sys.stderr, flush=True)
+        return 128 + signal.SIGINT
     seconds = time.monotonic() - started
-    unlisted = exports.write_canvas(rows, args.out / exports.CANVAS, roster, dict(args.canvas_assignment or []))
+    unlisted = exports.write_canvas(rows, out / exports.CANVAS, roster, dict(args.canvas_assignment or []))
     if unlisted:
         print(f"warning: not on the Canvas roster, matched by their id: {', '.join(unlisted)}", file=sys.stderr)
     if args.gradescope:
-        exports.write_gradescope(args.out, [row.student for row in rows])
+        exports.write_gradescope(out, [row.student for row in rows])
     book.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
     flagged = sum(1 for row in rows if row.flags)
     print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
-    print(f"gradebook: {args.out / 'gradebook.csv'}, for Canvas {args.out / exports.CANVAS}; per student: "
-          f"{args.out}/<student>/results.json, feedback.md, feedback-instructor.md"
+    print(f"gradebook: {out / 'gradebook.csv'}, for Canvas {out / exports.CANVAS}; per student: "
+          f"{out}/<student>/results.json, feedback.md, feedback-instructor.md"
           + (", gradescope/<assignment>.json" if args.gradescope else ""))
     return 1 if any(row.internal_error for row in rows) else 0
 

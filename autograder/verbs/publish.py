@@ -1,6 +1,6 @@
 """Post each fetched commit's grade back to it: a commit status with the score, a comment with the feedback.
 
-    AUTOGRADER_GITHUB_TOKEN=... python -m autograder publish inbox/submitted gradebook [--pass-at FRACTION]
+    AUTOGRADER_GITHUB_TOKEN=... python -m autograder publish inbox/submitted inbox/gradebook [--pass-at FRACTION]
 
 It reads files only: ``fetch``'s record (``<submitted>/collected.csv``: student, repository, commit) and what
 ``grade-all`` wrote (``<gradebook>/<student>/results.json`` and ``feedback.md``, whose messages never hold

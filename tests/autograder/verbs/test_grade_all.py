@@ -247,11 +247,11 @@ def _faulty_zygotes(monkeypatch, tmp_path, faulty_pools: int):
     start_judge, spawn = grade_all._start_judge, sandbox.Zygote.spawn
     state = {"faulty": False}
 
-    def start(releases, threads):
+    def start(releases, threads, *rest):
         with open(starts, "a") as handle:           # each judge process of each pool signs in
             handle.write(f"{os.getpid()}\n")
         state["faulty"] = len(starts.read_text().split()) <= 2 * faulty_pools     # two judges per pool
-        start_judge(releases, threads)
+        start_judge(releases, threads, *rest)
 
     def failing_spawn(self, request, fds, seconds):
         if state["faulty"]:
