@@ -138,6 +138,13 @@ def compare_cell(assignment: str, item: str, sources: dict[str, str], template: 
     return sorted(pairs, key=lambda pair: (-pair.similarity, pair.student_a, pair.student_b))
 
 
+def folder_of(root: Path, student: str) -> Path | None:
+    """``root/<student>``, or None where the id (the student's own text) is not a plain folder name."""
+    if not student or student in (".", "..") or any(mark in student for mark in "/\\\0"):
+        return None
+    return Path(root) / student
+
+
 def class_notebooks(submitted: Path, students: list[str], releases: dict[str, Release]) -> dict[str, dict[str, Path]]:
     """student -> assignment -> their notebook in nbgrader's ``submitted/<student>/<assignment>/``, found as grading
     finds them (``pipeline.find_notebooks``). An id that is not a plain folder name, or a folder with no notebook
@@ -146,10 +153,10 @@ def class_notebooks(submitted: Path, students: list[str], releases: dict[str, Re
 
     notebooks = {}
     for student in students:
-        if not student or student in (".", "..") or any(mark in student for mark in "/\\\0"):
+        if (folder := folder_of(submitted, student)) is None:
             continue
         try:
-            found = find_notebooks(Path(submitted) / student, releases)
+            found = find_notebooks(folder, releases)
         except (UsageError, OSError):
             continue
         notebooks[student] = {assignment: path for path, assignment in found if path.is_file()}

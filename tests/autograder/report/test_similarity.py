@@ -305,3 +305,10 @@ def test_a_fingerprint_of_many_students_is_the_class_idiom():
     assert similarity.compare_cell(ASSIGNMENT, "corr2d", answers, listed=0.0) == []
     answers.popitem()
     assert len(similarity.compare_cell(ASSIGNMENT, "corr2d", answers)) == 3    # three copies: every pair of them
+
+
+def test_an_id_that_is_not_a_plain_folder_name_reads_no_notebook(tmp_path, releases):
+    build_submission(tmp_path / "submitted" / "ann", ASSIGNMENT)
+    build_submission(tmp_path / "elsewhere", ASSIGNMENT)
+    ids = ["ann", "..", "../elsewhere", "ann/../..", ""]
+    assert list(similarity.class_notebooks(tmp_path / "submitted", ids, releases)) == ["ann"]
