@@ -7,6 +7,7 @@
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR
+    python -m autograder class-report GRADEBOOK_DIR [--submitted DIR] [--threshold X]
     python -m autograder new NN_name [--no-release]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
@@ -33,7 +34,7 @@ DEFAULT_RELEASE = COURSE.assignments
 # verb -> (module of autograder.verbs, its function): this file only parses and dispatches.
 VERBS = {"grade": ("grade", "run"), "grade-all": ("grade_all", "run"), "merge": ("grade_all", "run_merge"),
          "release": ("release", "run"), "collect": ("collect", "run"), "fetch": ("fetch", "run"),
-         "publish": ("publish", "run"), "new": ("new", "run")}
+         "publish": ("publish", "run"), "new": ("new", "run"), "class-report": ("class_report", "run")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +115,16 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("submitted", type=Path, help="the folder fetch wrote (its collected.csv)")
     post.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
     post.add_argument("--api-url", default=None, help="(default: $GITHUB_API_URL, else https://api.github.com)")
+    view = verbs.add_parser("class-report", help="write a gradebook's report.html (the class, its items and "
+                            "failures, flags, similar solutions) and similarity.csv again from what is on disk")
+    view.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
+    view.add_argument("--submitted", type=Path, default=None,
+                      help="nbgrader's submitted/<student>/<assignment>/ folder: compare the students' code and "
+                           "write similarity.csv (default: list the pairs of the similarity.csv already there)")
+    view.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
+                      help="the trusted release notebooks (default: %(default)s)")
+    view.add_argument("--threshold", type=_share, default=None, metavar="X",
+                      help="list the pairs whose similarity is at least X, from 0 to 1 (default: 0.6)")
     new_assignment.add_parser(verbs)
     return parser
 
@@ -125,6 +136,16 @@ def _shard(text: str) -> tuple[int, int]:
         return parse_shard(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a threshold is a number from 0 to 1, got {text!r}")
+    return value
 
 
 def _jobs(text: str) -> int:
