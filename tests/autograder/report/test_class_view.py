@@ -258,13 +258,13 @@ def test_without_submissions_the_page_lists_the_similarity_csv_already_there(gra
 # -- in a real browser -------------------------------------------------------------------------------------
 
 def browser() -> tuple[str, str] | None:
-    """(Chromium or Chrome, its driver) on this machine: Debian's packages, or GitHub's runner image's."""
-    found = [shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")]
-    drivers = [shutil.which("chromedriver"), os.path.join(os.environ.get("CHROMEWEBDRIVER", "/nonexistent"),
-                                                          "chromedriver")]
-    binary = next((path for path in found if path), None)
-    driver = next((path for path in drivers if path and os.access(path, os.X_OK)), None)
-    return (binary, driver) if binary and driver else None
+    """(a headless browser, its driver, of one version): Debian's chromium and chromium-driver, or the Chrome and
+    chromedriver of GitHub's runner image ($CHROMEWEBDRIVER)."""
+    webdriver = os.path.join(os.environ.get("CHROMEWEBDRIVER", "/nonexistent"), "chromedriver")
+    pairs = [(shutil.which("chromium"), shutil.which("chromedriver")),
+             (shutil.which("google-chrome"), webdriver if os.access(webdriver, os.X_OK) else None),
+             (shutil.which("chromium-browser"), shutil.which("chromedriver"))]
+    return next(((binary, driver) for binary, driver in pairs if binary and driver), None)
 
 
 def test_the_report_renders_in_a_browser_with_its_text_and_figures(graded, page, tmp_path):
