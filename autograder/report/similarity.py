@@ -1,12 +1,12 @@
 """Which students' solution cells look alike: MOSS-style fingerprints, per graded item, from the source text alone.
 
 For each solution cell of each assignment, every student's code is normalised (``ast.unparse`` where it
-parses: comments, blank lines, line breaks and redundant parentheses go) and fingerprinted with
+parses: comments, docstrings, blank lines, line breaks and redundant parentheses go) and fingerprinted with
 `copydetect <https://github.com/blingenf/copydetect>`_, which also replaces every name by a placeholder and
-drops whitespace, so renaming and reformatting change nothing. Two kinds of fingerprint do not count:
+drops whitespace, so renaming and reformatting change nothing. What is not the student's own does not count:
 
-- the release's own code of that cell (its signature, docstring and stub), copydetect's *boilerplate*: a
-  blank notebook has nothing left to compare;
+- the release's own code of that cell (its signature, docstring and stub): its lines are taken out, and its
+  fingerprints are dropped as copydetect's *boilerplate*; a blank notebook has nothing left to compare;
 - code that many students share (MOSS's ``-m``): a fingerprint found in at least :func:`common_count`
   students' cells is the course's idiom (``h, w = K.shape``, the lecture's loop), not one classmate's.
 
@@ -36,11 +36,12 @@ NOISE = 25                  # copydetect's noise threshold: a shared run shorter
 WINDOW = 1                  # copydetect's default (its guarantee threshold is its noise threshold): every k-gram is
 #                             kept. A wider window would pick fingerprints by Python's hash(), salted per process,
 #                             and the figures would change from run to run; a cell is small enough to keep them all.
-DEFAULT_THRESHOLD = 0.6     # tests/autograder/report/test_similarity.py: renamed copies score 1.0, a copy whose
-#                             checks were rewritten 0.68, independent answers at most 0.42
+DEFAULT_THRESHOLD = 0.6     # tests/autograder/report/test_similarity.py: a renamed, reformatted copy scores 1.00, a
+#                             copy behind checks of its own 0.80, eight independent answers at most 0.38 (a loop
+#                             beside the textbook's loop): room for a larger class's closer independent pairs
 LISTED = 0.2                # pairs below this share go unlisted in similarity.csv
 COMMON_SHARE = 0.1          # a fingerprint in a tenth of the class, and at least COMMON_MIN students, is an idiom
-COMMON_MIN = 4
+COMMON_MIN = 4              # (in a small class, a ring of three copies still shows)
 MAX_SOURCE = 20_000         # characters of a cell that are compared (the course's longest answer has 2,781): a huge
 #                             cell costs no more than this
 COLUMNS = ["assignment", "item", "student_a", "student_b", "similarity", "similarity_a", "similarity_b",
