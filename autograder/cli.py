@@ -9,6 +9,7 @@
     python -m autograder merge OUT_DIR SHARD_OUT_DIR...
     python -m autograder fetch (--roster ROSTER.csv | --org ORG --prefix PREFIX) [--into inbox/submitted]
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR [--pass-at FRACTION]
+    python -m autograder class-report GRADEBOOK_DIR [--submitted DIR] [--threshold X]
     python -m autograder new NN_name [--no-release]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
@@ -38,7 +39,7 @@ DEFAULT_RELEASE = COURSE.assignments
 # verb -> (module of autograder.verbs, its function): this file only parses and dispatches.
 VERBS = {"grade": ("grade", "run"), "grade-all": ("grade_all", "run"), "merge": ("grade_all", "run_merge"),
          "release": ("release", "run"), "collect": ("collect", "run"), "fetch": ("fetch", "run"),
-         "publish": ("publish", "run"), "new": ("new", "run")}
+         "publish": ("publish", "run"), "new": ("new", "run"), "class-report": ("class_report", "run")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,6 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
     post.add_argument("--pass-at", type=_fraction, default=1.0, metavar="FRACTION",
                       help="the commit status is success from this share of the points on, e.g. 0.5 (default: "
                            "%(default)s, full points)")
+    view = verbs.add_parser("class-report", help="write a gradebook's report.html (the class, its items and "
+                            "failures, flags, similar solutions) and similarity.csv again from what is on disk")
+    view.add_argument("gradebook", type=Path, help="grade-all's (or merge's) output folder")
+    view.add_argument("--submitted", type=Path, default=None,
+                      help="nbgrader's submitted/<student>/<assignment>/ folder: compare the students' code and "
+                           "write similarity.csv (default: list the pairs of the similarity.csv already there)")
+    view.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
+                      help="the trusted release notebooks (default: %(default)s)")
+    view.add_argument("--threshold", type=_fraction, default=None, metavar="X",
+                      help="list the pairs whose similarity is at least X, from 0 to 1 (default: 0.6)")
     new_assignment.add_parser(verbs)
     return parser
 
