@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,34 +83,36 @@ def row_from_results(student: str, data: dict, releases: dict[str, Release]) -> 
                  and not test["extra_data"]["item"] and test["status"] != "passed"]
         if whole:                                   # a verdict on the whole notebook
             row.flags.append(f"{notebook['assignment']}: grader tampering (the notebook scores 0)")
+    row.written.update({key: points for key, points in written_scores(data).items() if key in row.written})
     row.seeds = {seed["assignment"]: seed["seed"] for seed in data.get("seeds", [])}
     row.flags.extend(problem.splitlines()[0] for problem in data.get("problems", []) if problem)
     row.internal_error = bool(data.get("internal_error"))
     return row
 
 
+def written_scores(data: dict) -> dict[str, float | None]:
+    """The written answers' points in a results.json (``manual``: None while pending), by
+    "01_corr2d/explain_flip": the one place the gradebook reads them from."""
+    return {f"{entry.get('assignment')}/{entry.get('grade_id')}": entry.get("score")
+            for entry in data.get("manual", []) if entry.get("grade_id")}
+
+
 def merge_manual(rows: list[StudentRow], database: str) -> None:
-    """Fill in the written answers' scores that nbgrader's gradebook holds (given in its formgrader).
+    """Fill in the written answers' scores that nbgrader's gradebook holds (given in its formgrader, or
+    nbgrader's automatic 0 for an answer left as released).
 
-    ``database`` is nbgrader's database URL (``sqlite:///gradebook.db``). An answer without a manual score,
-    or a student or notebook that nbgrader does not know, stays pending.
+    ``database`` is nbgrader's database URL (``sqlite:///gradebook.db``). An answer not graded yet, or a
+    student or notebook that nbgrader does not know, stays pending. This fills rows only: ``python -m
+    autograder written merge`` (and ``grade-all --nbgrader-db``) puts the grades in each results.json and
+    feedback.md as well, and builds the rows from those.
     """
-    from nbgrader.api import Gradebook, MissingEntry
+    from autograder.nbgrader.database import read_marks
 
-    # nbgrader runs `alembic` from PATH: find the one installed beside this interpreter, activated or not.
-    here = str(Path(sys.executable).parent)
-    if here not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
-    with Gradebook(database) as gradebook:
-        for row in rows:
-            for key in row.written:
-                assignment, grade_id = key.split("/", 1)
-                try:
-                    grade = gradebook.find_grade(grade_id, assignment, assignment, row.student)
-                except MissingEntry:
-                    continue
-                if grade.manual_score is not None:
-                    row.written[key] = float(grade.manual_score)
+    marks = read_marks(database)
+    for row in rows:
+        for key, mark in marks.get(row.student, {}).items():
+            if key in row.written:
+                row.written[key] = mark.score
 
 
 def write_gradebook(rows, releases, path: Path) -> None:
