@@ -38,6 +38,9 @@ SLOW = {
         "test_a_grading_the_grader_could_not_finish_is_never_a_final_score",
         "test_the_judges_of_a_class_share_one_zygote",
         "test_a_judge_that_meets_a_grader_fault_gets_its_own_zygote_and_the_others_keep_the_shared_one"),
+    "autograder/nbgrader/test_register.py": (
+        "test_the_formgrader_lists_a_registered_class_and_its_grades_reach_the_gradebook",   # a Jupyter server
+        "test_a_new_database_gets_the_schema_version_nbgraders_alembic_gives"),               # nbgrader's alembic
     "autograder/verbs/test_new.py": ("test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks",),
     "autograder/judge/test_plugin.py": ("test_the_solution_passes_every_public_and_hidden_case[05_lenet]",),  # trains
     "autograder/test_notebook.py": (
