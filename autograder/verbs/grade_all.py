@@ -163,8 +163,10 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     for student, flags in collected.items():
         rows[student].flags[:0] = [f"collect: {flag}" for flag in flags]
     ordered = [rows[name] for name in sorted(rows)]
-    if nbgrader_db:
-        book.merge_manual(ordered, nbgrader_db)
+    if nbgrader_db:     # the written answers' grades: into each results.json and feedback.md, and the rows
+        from autograder.verbs.written import merge_into
+
+        merge_into(out, ordered, nbgrader_db)
     book.write_gradebook(ordered, releases, out / "gradebook.csv")
     return ordered
 
