@@ -81,6 +81,7 @@ class Merged:
     students: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)      # status -> written answers
     ignored: list[str] = field(default_factory=list)    # "alice: 01_corr2d/test_corr2d": scores typed for code
+    unmatched: list[str] = field(default_factory=list)  # students whose results.json predates the answers' ids
 
 
 def merge(gradebook: Path, database: str, release_dir: Path, submitted: Path | None = None) -> Merged:
@@ -101,6 +102,8 @@ def merge(gradebook: Path, database: str, release_dir: Path, submitted: Path | N
         results[folder.name] = data
         for entry in data.get("manual", []):
             merged.counts[entry["status"]] = merged.counts.get(entry["status"], 0) + 1
+        if any(not entry.get("grade_id") for entry in data.get("manual", [])):
+            merged.unmatched.append(folder.name)
         written = book.written_scores(data)
         merged.ignored += [f"{folder.name}: {key}" for key, mark in mine.items()
                            if mark.status == "graded" and key not in written]
@@ -185,6 +188,9 @@ def run_merge(args: argparse.Namespace) -> int:
           f"{counts}")
     print(f"gradebook: {args.gradebook / 'gradebook.csv'}; per student: {args.gradebook}/<student>/{RESULTS}, "
           f"{FEEDBACK}")
+    if merged.unmatched:
+        print(f"note: the results of {', '.join(merged.unmatched)} were written by an older grader, without the "
+              "written answers' ids: their answers stay pending until grade-all grades them again", file=sys.stderr)
     if merged.ignored:
         print("note: scores typed for automatically graded cells are ignored (the autograder's stand): "
               + "; ".join(merged.ignored), file=sys.stderr)
