@@ -30,9 +30,10 @@ def course_directory(submitted: Path, config_file: Path = COURSE.nbgrader_config
     config_file = Path(config_file)
     config = (PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
               if config_file.is_file() else Config())
-    coursedir = CourseDirectory(config=config)
     submitted = Path(submitted).resolve()
-    coursedir.root = str(submitted.parent)
+    if "CourseDirectory" in config:
+        config.CourseDirectory.pop("root", None)      # the course directory is where ``submitted`` is
+    coursedir = CourseDirectory(config=config, root=str(submitted.parent))
     coursedir.submitted_directory = submitted.name
     return coursedir
 
