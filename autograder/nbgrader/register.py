@@ -179,16 +179,17 @@ def autograded_notebook(submitted: nbformat.NotebookNode | None, release: Releas
     ours = release.graded_cells()
     notebook = copy.deepcopy(submitted) if submitted is not None else copy.deepcopy(release.notebook)
     notebook.metadata = copy.deepcopy(release.notebook.metadata)       # none of the student's own
+    notebook.nbformat, notebook.nbformat_minor = release.notebook.nbformat, release.notebook.nbformat_minor
     seen: set[str] = set()
-    for cell in notebook.cells:
-        grade_id = _meta(cell).get("grade_id")
-        cell.metadata = {}
-        cell.pop("attachments", None)
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    cells = []
+    for old in notebook.cells:
+        grade_id = _meta(old).get("grade_id")
+        cell = _fresh(old)
         if grade_id in ours and grade_id not in seen:      # nbgrader's DeduplicateIds: the first one counts
             seen.add(grade_id)
             _overwrite(cell, ours[grade_id])
+        cells.append(cell)
+    notebook.cells = cells
     _restore_missing(notebook, ours, seen)
 
     # Automatic grades, on the cells as submitted (nbgrader's checksum of a stub is of the stub's text).
@@ -222,6 +223,19 @@ def autograded_notebook(submitted: nbformat.NotebookNode | None, release: Releas
                                                    text=_report(release.assignment, item, data))]
     _unique_ids(notebook)
     return Autograded(notebook, auto_scores, auto_comments, answers)
+
+
+def _fresh(cell) -> nbformat.NotebookNode:
+    """A cell with only its type and text from the submission: no output, attachment or metadata of the
+    student's (a cell of an unknown type becomes raw text)."""
+    source = cell.get("source", "")
+    source = source if isinstance(source, str) else "".join(map(str, source)) if isinstance(source, list) else ""
+    make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell}.get(
+        cell.get("cell_type"), nbformat.v4.new_raw_cell)
+    fresh = make(source)
+    if isinstance(cell.get("id"), str):
+        fresh["id"] = cell["id"]            # checked by _unique_ids
+    return fresh
 
 
 def _overwrite(cell, release_cell) -> None:
