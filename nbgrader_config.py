@@ -4,8 +4,10 @@ Regenerate the release after editing a source notebook:
 
     nbgrader generate_assignment 01_corr2d --force --no-db
 
-(``--no-db``: the repository keeps no gradebook; the instructor's grading
-machine creates one when it collects submissions.)
+(``--no-db``: the repository keeps no gradebook; on the instructor's grading
+machine ``python -m autograder written register submitted`` creates one from the
+release and grade-all's results, for the formgrader. Never run generate_assignment
+there: ``--force`` deletes the release folder before writing it again.)
 """
 
 c = get_config()  # noqa: F821 - provided by nbgrader

@@ -11,6 +11,8 @@
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR [--pass-at FRACTION]
     python -m autograder class-report GRADEBOOK_DIR [--submitted DIR] [--threshold X]
     python -m autograder new NN_name [--no-release]
+    python -m autograder written register SUBMITTED_DIR [--out gradebook] [--db URL] [--roster ROSTER.csv]
+    python -m autograder written merge GRADEBOOK_DIR [--db URL] [--submitted SUBMITTED_DIR]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
 error, 1 for an internal error. A valid results file is written in every case.
@@ -39,7 +41,8 @@ DEFAULT_RELEASE = COURSE.assignments
 # verb -> (module of autograder.verbs, its function): this file only parses and dispatches.
 VERBS = {"grade": ("grade", "run"), "grade-all": ("grade_all", "run"), "merge": ("grade_all", "run_merge"),
          "release": ("release", "run"), "collect": ("collect", "run"), "fetch": ("fetch", "run"),
-         "publish": ("publish", "run"), "new": ("new", "run"), "class-report": ("class_report", "run")}
+         "publish": ("publish", "run"), "new": ("new", "run"), "class-report": ("class_report", "run"),
+         "written": ("written", "run")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,6 +173,38 @@ def build_parser() -> argparse.ArgumentParser:
     view.add_argument("--threshold", type=_fraction, default=None, metavar="X",
                       help="list the pairs whose similarity is at least X, from 0 to 1 (default: 0.6)")
     new_assignment.add_parser(verbs)
+    hand = verbs.add_parser("written", help="written answers graded by hand in nbgrader's formgrader: register the "
+                            "graded class in nbgrader's gradebook, then merge the scores and comments given there",
+                            description="After grade-all: `written register submitted` records the class in "
+                            "nbgrader's gradebook (no notebook is run) so the formgrader (Jupyter: Nbgrader > "
+                            "Formgrader) lists it; once the written answers are graded there, `written merge "
+                            "gradebook` brings their scores and comments into each results.json, feedback.md and "
+                            "gradebook.csv.")
+    steps = hand.add_subparsers(dest="action", required=True)
+    enter = steps.add_parser("register", help="record grade-all's results in nbgrader's gradebook, with the "
+                             "formgrader's autograded/ pages, without running any notebook (seconds for a class)")
+    enter.add_argument("submitted", type=Path, help="nbgrader's submitted/<student>/<assignment>/ folder; the "
+                       "folder above it is nbgrader's course directory")
+    enter.add_argument("--out", type=Path, default=Path("gradebook"),
+                       help="grade-all's --out, with each student's results.json (default: %(default)s)")
+    enter.add_argument("--db", default=None, metavar="URL",
+                       help="nbgrader's database (default: gradebook.db beside SUBMITTED_DIR, as nbgrader_config.py "
+                            "lays out the course directory)")
+    enter.add_argument("--roster", type=Path, default=None,
+                       help="CSV of the class: an 'id' (nbgrader's) or 'student' (collect's) column, optionally "
+                            "first_name, last_name, email; every student is listed, with or without a submission")
+    enter.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
+                       help="the trusted release notebooks (default: %(default)s)")
+    bring = steps.add_parser("merge", help="the written answers' scores and comments from nbgrader's gradebook "
+                             "into each results.json, feedback.md and gradebook.csv; grades nothing")
+    bring.add_argument("gradebook", type=Path, help="grade-all's --out folder")
+    bring.add_argument("--db", default=None, metavar="URL",
+                       help="nbgrader's database (default: gradebook.db beside SUBMITTED_DIR)")
+    bring.add_argument("--submitted", type=Path, default=None,
+                       help="nbgrader's submitted/ folder, for collect's record (default: submitted beside "
+                            "GRADEBOOK_DIR)")
+    bring.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
+                       help="the trusted release notebooks (default: %(default)s)")
     return parser
 
 

@@ -123,3 +123,17 @@ class NotebookResult:
     @property
     def max_score(self) -> float:
         return sum(e.max_score for e in self.entries)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A written answer's grade in nbgrader's gradebook: ``score`` None while nobody has graded it.
+
+    ``status``: "graded" (a score given by hand, in the formgrader), "unanswered" (the cell is still the
+    release's stub: nbgrader's automatic 0) or "pending". ``comment`` is what the grader typed, if anything.
+    """
+
+    score: float | None
+    status: str
+    comment: str | None = None
+    extra_credit: float = 0.0      # included in ``score``

@@ -112,8 +112,8 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     """Grade one notebook; ``seed`` replays a recorded grading, ``student`` names whose notebook it is."""
     started = time.monotonic()
     result = NotebookResult(str(path), release.assignment)
-    result.manual = [{"name": f"{release.assignment}/{m.grade_id}: written answer", "max_score": m.points}
-                     for m in release.manual]
+    result.manual = [{"name": f"{release.assignment}/{m.grade_id}: written answer", "assignment": release.assignment,
+                      "grade_id": m.grade_id, "max_score": m.points} for m in release.manual]
     has_cases = hidden and judge.cases_file(release.assignment).exists()
     try:
         submission = read_submission(path, release)

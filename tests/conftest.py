@@ -43,6 +43,9 @@ SLOW = {
     "autograder/verbs/test_interruptions.py": (
         "test_a_signal_stops_every_process_of_the_run_and_keeps_the_students_finished",
         "test_resume_goes_on_where_an_interrupted_run_stopped"),
+    "autograder/nbgrader/test_register.py": (
+        "test_the_formgrader_lists_a_registered_class_and_its_grades_reach_the_gradebook",   # a Jupyter server
+        "test_a_new_database_gets_the_schema_version_nbgraders_alembic_gives"),               # nbgrader's alembic
     "autograder/verbs/test_new.py": ("test_the_release_is_generated_and_the_scaffolds_own_solution_scores_full_marks",),
     "autograder/judge/test_plugin.py": ("test_the_solution_passes_every_public_and_hidden_case[05_lenet]",),  # trains
     "autograder/test_notebook.py": (

@@ -186,11 +186,21 @@ class InertStudentText(NbGraderPreprocessor):
         ours = ({cell.source for cell in nbformat.read(release, as_version=4).cells if cell.cell_type == "markdown"}
                 if release.is_file() else set())
         for cell in nb.cells:
-            if cell.cell_type == "markdown" and cell.source not in ours:
-                cell.source = fence(cell.source)
-                cell.pop("attachments", None)
-            for output in cell.get("outputs", []):
-                if "data" in output:
-                    output["data"] = {kind: value for kind, value in output["data"].items() if kind in SAFE_OUTPUTS}
-                    output["metadata"] = {}
+            make_inert(cell, ours)
         return nb, resources
+
+
+def make_inert(cell, ours: set[str]) -> None:
+    """One cell as :class:`InertStudentText` shows it: a Markdown or raw cell whose text is not one of ``ours``
+    (the release's Markdown) becomes Markdown holding that text fenced; outputs keep plain text and pixels."""
+    if cell.cell_type in ("markdown", "raw") and cell.source not in ours:
+        cell.source = fence(cell.source)
+        cell.pop("attachments", None)
+        if cell.cell_type == "raw":
+            cell.cell_type = "markdown"
+            cell.metadata.pop("format", None)
+            cell.metadata.pop("raw_mimetype", None)
+    for output in cell.get("outputs", []):
+        if "data" in output:
+            output["data"] = {kind: value for kind, value in output["data"].items() if kind in SAFE_OUTPUTS}
+            output["metadata"] = {}

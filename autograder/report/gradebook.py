@@ -4,8 +4,7 @@ A row is never kept anywhere but in ``gradebook.csv``: :func:`row_from_results` 
 file, so a student graded now, one whose grading is taken over from an earlier run (``--resume``) and one
 whose written answers were scored later all get their row the same way; only what ``collect`` recorded (the
 commit, its flags, the late penalty) is added from ``collected.csv``. :func:`write_gradebook` writes the
-CSV, :func:`merge_manual` reads the written answers' scores from nbgrader's database, :func:`merge` joins
-the gradebooks of ``grade-all --shard`` runs.
+CSV, :func:`merge` joins the gradebooks of ``grade-all --shard`` runs.
 
 The late penalty, as in nbgrader, takes a fraction off the student's total (automatic and written points
 together, the written ones as graded so far), not off the automatic points alone.
@@ -16,7 +15,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +111,7 @@ def row_from_results(student: str, data: dict, releases: dict[str, Release]) -> 
         mine = [test for test in data.get("tests", []) if test["extra_data"]["assignment"] == notebook["assignment"]]
         row.flags.extend(verdict_flag(notebook["assignment"], test["extra_data"]) for test in mine
                          if verdict_of(test))
+    row.written.update({key: points for key, points in written_scores(data).items() if key in row.written})
     row.seeds = {seed["assignment"]: seed["seed"] for seed in data.get("seeds", [])}
     row.flags.extend(problem.splitlines()[0] for problem in data.get("problems", []) if problem)
     row.internal_error = bool(data.get("internal_error"))
@@ -136,28 +135,11 @@ def verdict_flag(assignment: str, extra: dict) -> str:
     return f"{assignment}: grader tampering, the notebook scores 0{used}"
 
 
-def merge_manual(rows: list[StudentRow], database: str) -> None:
-    """Fill in the written answers' scores that nbgrader's gradebook holds (given in its formgrader).
-
-    ``database`` is nbgrader's database URL (``sqlite:///gradebook.db``). An answer without a manual score,
-    or a student or notebook that nbgrader does not know, stays pending.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    # nbgrader runs `alembic` from PATH: find the one installed beside this interpreter, activated or not.
-    here = str(Path(sys.executable).parent)
-    if here not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
-    with Gradebook(database) as gradebook:
-        for row in rows:
-            for key in row.written:
-                assignment, grade_id = key.split("/", 1)
-                try:
-                    grade = gradebook.find_grade(grade_id, assignment, assignment, row.student)
-                except MissingEntry:
-                    continue
-                if grade.manual_score is not None:
-                    row.written[key] = float(grade.manual_score)
+def written_scores(data: dict) -> dict[str, float | None]:
+    """The written answers' points in a results.json (``manual``: None while pending), by
+    "01_corr2d/explain_flip": the one place the gradebook reads them from."""
+    return {f"{entry.get('assignment')}/{entry.get('grade_id')}": entry.get("score")
+            for entry in data.get("manual", []) if entry.get("grade_id")}
 
 
 COLUMNS = ("automatic", "automatic_max", "manual", "manual_pending", "manual_max", "late_penalty", "total",

@@ -7,10 +7,11 @@ import os
 import re
 from pathlib import Path
 
-from autograder.model import NotebookResult
+from autograder.model import Mark, NotebookResult
 from autograder.report.markdown import fence, inline
 
 STATUS_MARK = {"passed": "ok", "failed": "FAIL"}
+WRITTEN_STATUS = {"graded": "graded", "unanswered": "no answer", "pending": "not graded yet"}   # feedback's words
 # A spreadsheet runs a cell starting with one of these as a formula ("'" too, so that csv_text can undo csv_cell)
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "'")
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -60,10 +61,10 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
         if result.isolation:
             lines.append(f"  isolation: {result.isolation}")
         after = ["  public checks only: the hidden cases are not installed here"] if not result.hidden else []
-        after.extend(f"  pending manual grading: {m['name']} ({m['max_score']:g} points)" for m in result.manual)
+        after.extend(_pending_line(m) for m in result.manual)
         lines.extend([*(f"  note: {note}" for note in result.notes), *after])
         for_student.extend([*(f"  note: {note}" for note in student_notes(result)), *after])
-    return {
+    data = {
         "score": _round(score),
         "max_score": _round(max_score),
         "output": "\n".join(lines),
@@ -71,7 +72,10 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "manual": [m for r in results for m in r.manual],
+        # The written answers, graded by hand in nbgrader (autograder.nbgrader.database.read_marks brings their
+        # scores and comments in: with_manual); never part of score and max_score.
+        "manual": [{**m, "assignment": m.get("assignment", r.assignment), "grade_id": m.get("grade_id"),
+                    "status": "pending", "score": None, "comment": None} for r in results for m in r.manual],
         "isolation": sorted({r.isolation for r in results if r.isolation}),
         "seeds": [{"notebook": r.path, "assignment": r.assignment, "seed": r.seed.value, "from": r.seed.origin}
                   for r in results if r.seed],
@@ -83,6 +87,46 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
         "problems": list(problems),
         "internal_error": internal_error or any(r.internal_error for r in results),
     }
+    return _with_totals(data)
+
+
+def _pending_line(manual: dict) -> str:
+    return f"  pending manual grading: {manual['name']} ({manual['max_score']:g} points)"
+
+
+def _with_totals(data: dict) -> dict:
+    """``data`` with the written answers' sums: graded so far, possible, still pending, and the total."""
+    manual = data.get("manual", [])
+    data["manual_score"] = _round(sum(m["score"] for m in manual if m.get("score") is not None))
+    data["manual_max_score"] = _round(sum(m["max_score"] for m in manual))
+    data["manual_pending"] = _round(sum(m["max_score"] for m in manual if m.get("score") is None))
+    data["total"] = _round(data["score"] + data["manual_score"])
+    data["total_max_score"] = _round(data["max_score"] + data["manual_max_score"])
+    return data
+
+
+def with_manual(data: dict, marks: dict[str, Mark]) -> dict:
+    """A copy of results.json's ``data`` with the written answers' grades of ``marks`` ("01_corr2d/explain_flip"
+    -> :class:`~autograder.model.Mark`, from nbgrader's gradebook): each answer's ``status``, ``score`` and
+    ``comment``, and the totals. An answer ``marks`` does not hold is pending again: the gradebook is the record.
+    """
+    data = json.loads(json.dumps(data))
+    manual = data.get("manual", [])
+    for entry in manual:
+        mark = marks.get(f"{entry.get('assignment')}/{entry.get('grade_id')}")
+        entry.update(status=mark.status if mark else "pending", score=None if mark is None else mark.score,
+                     comment=mark.comment if mark else None)
+        if mark and mark.extra_credit:
+            entry["extra_credit"] = mark.extra_credit
+        else:
+            entry.pop("extra_credit", None)
+    # The notes list the answers still pending, after the rest of the notes.
+    stale = {_pending_line(entry) for entry in manual}
+    pending = [_pending_line(entry) for entry in manual if entry["score"] is None]
+    for key in ("output", "output_for_student"):
+        if key in data:
+            data[key] = "\n".join([line for line in data[key].split("\n") if line not in stale] + pending)
+    return _with_totals(data)
 
 
 def student_notes(result: NotebookResult) -> list[str]:
@@ -173,6 +217,12 @@ def feedback_markdown(student: str, data: dict, for_student: bool = False) -> st
     """
     lines = [f"# Feedback for {inline(student)}", "",
              f"**Automatic points: {data['score']:g} / {data['max_score']:g}**", ""]
+    if data.get("manual"):
+        manual = _with_totals(dict(data))
+        pending = f", {manual['manual_pending']:g} still to grade" if manual["manual_pending"] else ""
+        lines[-1:] = ["", f"**Written answers, graded by hand: {manual['manual_score']:g} / "
+                      f"{manual['manual_max_score']:g}**{pending}", "",
+                      f"**Total: {manual['total']:g} / {manual['total_max_score']:g}**", ""]
     by_assignment: dict[str, list[dict]] = {}
     for test in data["tests"]:
         by_assignment.setdefault(test["extra_data"]["assignment"], []).append(test)
@@ -193,12 +243,32 @@ def feedback_markdown(student: str, data: dict, for_student: bool = False) -> st
                 output = student_output(test) if for_student else test["output"]
                 lines += [f"**{inline(test['name'])}**", "", fence(output.strip()), ""]
         lines.append("")
-    pending = data.get("manual", [])
-    if pending:
-        lines += ["## Graded by hand", ""]
-        lines += [f"- {inline(manual['name'])} ({manual['max_score']:g} points)" for manual in pending]
-        lines.append("")
+    lines += _graded_by_hand(data.get("manual", []))
     notes = data["output_for_student"] if for_student else data.get("output")
     if notes:
         lines += ["## Notes", "", fence(notes.strip()), ""]
     return "\n".join(lines)
+
+
+def _graded_by_hand(manual: list[dict]) -> list[str]:
+    """The written answers: each one's points and status, then the grader's comments (fenced: typed text)."""
+    if not manual:
+        return []
+    lines = ["## Graded by hand", "", "| written answer | points | |", "| --- | ---: | --- |"]
+    for entry in manual:
+        points = "–" if entry.get("score") is None else f"{entry['score']:g}"
+        extra = f" (with {entry['extra_credit']:g} extra)" if entry.get("extra_credit") else ""
+        status = WRITTEN_STATUS.get(entry.get("status", "pending"), "not graded yet")
+        lines.append(f"| {inline(_answer(entry))} | {points} / {entry['max_score']:g}{extra} | {status} |")
+    lines.append("")
+    for entry in manual:
+        if entry.get("comment"):
+            lines += [f"**{inline(_answer(entry))}**, the grader's comment:", "", fence(entry["comment"].strip()), ""]
+    return lines
+
+
+def _answer(entry: dict) -> str:
+    """A written answer's id, ``01_corr2d/explain_flip``."""
+    if entry.get("assignment") and entry.get("grade_id"):
+        return f"{entry['assignment']}/{entry['grade_id']}"
+    return entry["name"]

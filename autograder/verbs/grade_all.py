@@ -387,8 +387,10 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
             if student not in rows:
                 finish(student, book.blank_row(student, releases))
         ordered = [rows[name] for name in sorted(rows)]
-        if nbgrader_db:
-            book.merge_manual(ordered, nbgrader_db)
+        if nbgrader_db:     # the written answers' grades: into each results.json and feedback.md, and the rows
+            from autograder.verbs.written import merge_into
+
+            merge_into(out, ordered, nbgrader_db)
         book.write_gradebook(ordered, releases, gradebook)
     return ordered
 

@@ -9,9 +9,10 @@ import sys
 
 import pytest
 
+from autograder.nbgrader.database import read_marks
 from autograder.notebook import read_release
 from autograder.report import results as report
-from autograder.report.gradebook import StudentRow, blank_row, merge, merge_manual, row_from_results, write_gradebook
+from autograder.report.gradebook import StudentRow, blank_row, merge, row_from_results, write_gradebook
 from tests.support import ASSIGNMENTS
 
 ASSIGNMENT = "01_corr2d"
@@ -54,12 +55,17 @@ def test_written_answers_graded_in_nbgrader_are_merged_and_the_rest_stay_pending
             gradebook.add_student(student)
             gradebook.add_submission(ASSIGNMENT, student)
         gradebook.find_grade(written[0], ASSIGNMENT, ASSIGNMENT, "alice").manual_score = 1.5
+        gradebook.find_grade(written[1], ASSIGNMENT, ASSIGNMENT, "bob").auto_score = 0    # left as released
         gradebook.db.commit()
     rows = {name: blank_row(name, {ASSIGNMENT: release}) for name in ("alice", "bob", "carol")}  # carol: unknown
-    merge_manual(list(rows.values()), database)
+    marks = read_marks(database)      # what `written merge` and grade-all --nbgrader-db put in the results files
+    for row in rows.values():
+        row.written.update({key: mark.score for key, mark in marks.get(row.student, {}).items() if key in row.written})
     total = sum(cell.points for cell in release.manual)
     assert rows["alice"].manual == 1.5 and rows["alice"].manual_pending == total - release.manual[0].points
-    assert rows["bob"].manual == 0 and rows["bob"].manual_pending == total == rows["carol"].manual_pending
+    assert rows["bob"].manual == 0 and rows["bob"].written[f"{ASSIGNMENT}/{written[1]}"] == 0     # graded: 0
+    assert rows["bob"].manual_pending == total - release.manual[1].points
+    assert rows["carol"].manual_pending == total
     write_gradebook(list(rows.values()), {ASSIGNMENT: release}, tmp_path / "g.csv")
     with open(tmp_path / "g.csv", newline="") as handle:
         alice = next(csv.DictReader(handle))
@@ -220,3 +226,16 @@ def test_grade_all_takes_the_commit_and_the_late_penalty_from_collected_csv(tmp_
     assert rows[0].flags == ["collect: late"]
     with open(tmp_path / "out" / "gradebook.csv", newline="") as handle:
         assert [line["commit"] for line in csv.DictReader(handle)] == ["a" * 40, "b" * 40, ""]
+
+
+def test_the_written_answers_in_a_row_are_the_scores_its_results_file_holds(release_01):
+    from autograder.model import Mark, NotebookResult
+
+    graded = NotebookResult("ann.ipynb", ASSIGNMENT)
+    graded.manual = [{"name": f"{ASSIGNMENT}/{cell.grade_id}: written answer", "assignment": ASSIGNMENT,
+                      "grade_id": cell.grade_id, "max_score": cell.points} for cell in release_01.manual]
+    first, second = (f"{ASSIGNMENT}/{cell.grade_id}" for cell in release_01.manual)
+    data = report.with_manual(report.results_json([graded]), {first: Mark(1.5, "graded", "ok")})
+    row = row_from_results("ann", data, {ASSIGNMENT: release_01})
+    assert row.written == {first: 1.5, second: None} and row.manual == data["manual_score"] == 1.5
+    assert row.manual_pending == data["manual_pending"] == release_01.manual[1].points

@@ -150,3 +150,29 @@ def test_a_rules_verdict_travels_as_a_field():
     extra = report.results_json([notebook])["tests"][-1]["extra_data"]
     assert extra["verdict"] == "from-scratch" and extra["used"] == ["aten.convolution.default"]
     assert report.results_json([result()])["tests"][0]["extra_data"]["verdict"] == ""
+
+
+def test_written_answers_graded_by_hand_count_in_the_total_and_show_in_the_feedback():
+    from autograder.model import Mark
+
+    notebook = result()
+    notebook.manual = [{"name": f"01_corr2d/{grade_id}: written answer", "assignment": "01_corr2d",
+                        "grade_id": grade_id, "max_score": 2.0} for grade_id in ("explain_transpose", "explain_flip")]
+    data = json.loads(json.dumps(report.results_json([notebook])))
+    assert [(m["status"], m["score"], m["comment"]) for m in data["manual"]] == [("pending", None, None)] * 2
+    assert (data["manual_score"], data["manual_pending"], data["total"], data["total_max_score"]) == (0, 4, 1, 8)
+    marks = {"01_corr2d/explain_flip": Mark(1.5, "graded", "Right idea, but [click](https://x.example) @ta"),
+             "01_corr2d/explain_transpose": Mark(0.0, "unanswered")}
+    graded = report.with_manual(data, marks)
+    assert data["manual"][0]["status"] == "pending", "the results given are left as they were"
+    assert [(m["status"], m["score"]) for m in graded["manual"]] == [("unanswered", 0.0), ("graded", 1.5)]
+    assert (graded["manual_score"], graded["manual_pending"], graded["total"], graded["score"]) == (1.5, 0, 2.5, 1)
+    assert "pending manual grading" not in graded["output"] + graded["output_for_student"]
+    assert report.with_manual(graded, marks) == graded, "merging again changes nothing"
+    for page in (report.feedback_markdown("ann", graded), report.feedback_markdown("ann", graded, for_student=True)):
+        assert "**Total: 2.5 / 8**" in page and "| 01\\_corr2d/explain\\_flip | 1.5 / 2 | graded |" in page
+        assert "| 01\\_corr2d/explain\\_transpose | 0 / 2 | no answer |" in page
+        assert "```\nRight idea, but [click](https://x.example) @\u2060ta\n```" in page   # text, no link, no ping
+    again = report.with_manual(graded, {})                   # the database no longer has them: pending again
+    assert again["manual_pending"] == 4 and "pending manual grading: 01_corr2d/explain_flip" in again["output"]
+    assert "| 01\\_corr2d/explain\\_flip | – / 2 | not graded yet |" in report.feedback_markdown("ann", again)
