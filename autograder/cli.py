@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     join = verbs.add_parser("merge", help="one gradebook from the outputs of grade-all --shard I/N")
     join.add_argument("out", type=Path, help="where the merged gradebook.csv and the students' files go")
     join.add_argument("shards", type=Path, nargs="+", help="each shard's --out folder")
+    join.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
+                      help="the trusted release notebooks, for the class's report.html (default: %(default)s)")
     release = verbs.add_parser("release", help="build the repository students get: released notebooks, public "
                                "checks, the grader without hidden cases, its workflow")
     release.add_argument("out", type=Path, help="a folder that does not exist yet")

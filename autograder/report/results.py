@@ -142,6 +142,19 @@ def without_folders(text: str) -> str:
     return FOLDERS.sub("", text)
 
 
+def write_student(folder: Path, data: dict) -> None:
+    """A student's files in ``folder`` (named after the student): ``feedback.md`` (theirs: no replay, seed,
+    wall or path of the grader's machine), ``feedback-instructor.md`` (all of it), then ``results.json``; each
+    whole or not at all, so a results file (what --resume goes by) never stands beside an older feedback."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, for_student in (("feedback.md", True), ("feedback-instructor.md", False)):
+        partial = folder / (name + ".tmp")
+        partial.write_text(feedback_markdown(folder.name, data, for_student=for_student), encoding="utf-8")
+        partial.replace(folder / name)
+    write_json(data, folder / "results.json")
+
+
 def write_json(data: dict, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -152,20 +152,8 @@ def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden:
     run = grade_paths([folder], releases, hidden=hidden, student=folder.name)
     data = report.results_json(run.results, run.unusable)
     data["fingerprint"] = stamp
-    _write(out / folder.name, data)
+    report.write_student(out / folder.name, data)
     return book.row_from_results(folder.name, data, releases)
-
-
-def _write(folder: Path, data: dict) -> None:
-    """A student's feedback.md (theirs), feedback-instructor.md (with replays, seeds, walls), then their
-    results.json: each whole or not at all, so a results file (what --resume goes by) never stands beside the
-    feedback of an earlier grading."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, for_student in (("feedback.md", True), ("feedback-instructor.md", False)):
-        partial = folder / (name + ".tmp")
-        partial.write_text(report.feedback_markdown(folder.name, data, for_student=for_student), encoding="utf-8")
-        partial.replace(folder / name)
-    report.write_json(data, folder / "results.json")
 
 
 def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) -> StudentRow:
@@ -173,7 +161,7 @@ def _crashed(folder: Path, releases: dict[str, Release], out: Path, why: str) ->
     problem = f"internal error of the autograder while grading {folder.name}; nothing was graded: {why}"
     data = report.results_json([], [problem], internal_error=True,
                                student_problems=["internal error of the autograder; nothing was graded yet"])
-    _write(out / folder.name, data)
+    report.write_student(out / folder.name, data)
     return book.row_from_results(folder.name, data, releases)
 
 
@@ -187,7 +175,7 @@ def _taken_over(folder: Path, releases: dict[str, Release], out: Path, expected:
     if not isinstance(data, dict) or data.get("internal_error") or data.get("fingerprint") != expected:
         return None
     if not (out / folder.name / "feedback.md").is_file():
-        _write(out / folder.name, data)
+        report.write_student(out / folder.name, data)
     return book.row_from_results(folder.name, data, releases)
 
 
@@ -497,6 +485,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: not on the Canvas roster, matched by their id: {', '.join(unlisted)}", file=sys.stderr)
     if args.gradescope:
         exports.write_gradescope(out, [row.student for row in rows])
+    # A shard compares only its own students' code: merge's report lists no pairs; class-report --submitted does.
+    view(out, None if args.shard else args.submitted, args.release)
     book.github_class(rows, sum(rows[0].maxima.values()) if rows else 0.0)
     flagged = sum(1 for row in rows if row.flags)
     print(f"graded {len(rows)} students in {seconds:.1f} s with {args.jobs} job(s); {flagged} flagged")
@@ -513,4 +503,18 @@ def run_merge(args: argparse.Namespace) -> int:
         print(f"usage: {error}", file=sys.stderr)
         return 2
     print(f"merged {len(args.shards)} shards: {len(students)} students in {args.out / 'gradebook.csv'}")
+    view(args.out, None, args.release)
     return 0
+
+
+def view(out: Path, submitted: Path | None, release: Path) -> None:
+    """The class's report.html (and with ``submitted``, similarity.csv): the grades stand without them."""
+    from autograder.report import class_view
+
+    try:
+        page = class_view.write_report(out, submitted, release)
+    except Exception as error:  # noqa: BLE001 - a view that fails loses no grade: say so and go on
+        print(f"warning: {out / 'report.html'} was not written ({type(error).__name__}: {error}); "
+              f"python -m autograder class-report {out} tries again", file=sys.stderr)
+        return
+    print(f"class view: {page}" + (f"; similarity of the code: {page.parent / 'similarity.csv'}" if submitted else ""))

@@ -61,8 +61,7 @@ def apply_marks(folder: Path, marks: dict[str, Mark]) -> dict | None:
     if not path.is_file():
         return None
     data = report.with_manual(json.loads(path.read_text(encoding="utf-8")), marks)
-    report.write_json(data, path)
-    (Path(folder) / FEEDBACK).write_text(report.feedback_markdown(folder.name, data), encoding="utf-8")
+    report.write_student(Path(folder), data)
     return data
 
 
@@ -188,6 +187,9 @@ def run_merge(args: argparse.Namespace) -> int:
           f"{counts}")
     print(f"gradebook: {args.gradebook / 'gradebook.csv'}; per student: {args.gradebook}/<student>/{RESULTS}, "
           f"{FEEDBACK}")
+    from autograder.verbs.grade_all import view
+
+    view(args.gradebook, None, args.release)      # its totals changed; similarity.csv stays as it was
     if merged.unmatched:
         print(f"note: the results of {', '.join(merged.unmatched)} were written by an older grader, without the "
               "written answers' ids: their answers stay pending until grade-all grades them again", file=sys.stderr)

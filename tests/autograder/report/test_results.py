@@ -127,11 +127,11 @@ def test_a_student_problem_can_say_less_than_the_instructors():
 def test_grade_all_writes_the_students_feedback_and_the_instructors_copy(tmp_path):
     """Does feedback.md of a failing hidden case hold no replay, seed, wall or path, and the instructor's copy
     all of them; and does publish post the student's version?"""
-    from autograder.verbs import grade_all, publish
+    from autograder.verbs import publish
     from autograder.verbs.collect import Collected
 
     data = report.results_json([failing_hidden_case()])
-    grade_all._write(tmp_path / "ann", data)
+    report.write_student(tmp_path / "ann", data)
     student = (tmp_path / "ann" / "feedback.md").read_text()
     instructor = (tmp_path / "ann" / "feedback-instructor.md").read_text()
     assert "returned shape (5, 7)" in student and "**failed**" in student and "explain\\_flip" in student

@@ -111,6 +111,8 @@ def test_the_command_line_grades_a_class_and_rejects_a_missing_folder(tmp_path):
                   env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "graded 1 students" in run.stdout and (tmp_path / "out" / "gradebook.csv").is_file()
+    page = (tmp_path / "out" / "report.html").read_text()     # the class's view, and the code compared
+    assert "zoe" in page and (tmp_path / "out" / "similarity.csv").is_file() and "class view:" in run.stdout
     assert "| zoe |" in summary.read_text()
     missing = run_cli("grade-all", tmp_path / "nothing")
     assert missing.returncode == 2 and "no such folder" in missing.stderr

@@ -197,6 +197,9 @@ def test_merged_scores_and_comments_reach_results_feedback_the_gradebook_and_the
     assert "| 01\\_corr2d/explain\\_flip | 1.5 / 2 | graded |" in feedback
     assert "| 01\\_corr2d/explain\\_transpose | 0 / 2 | no answer |" in feedback
     assert "````\nBoth axes: right.\n```\n@\u2060ta see <b>this</b>\n````" in feedback   # fenced, no ping
+    instructor = (root / "gradebook" / "s01" / "feedback-instructor.md").read_text()
+    assert "Both axes: right." in instructor and "| 01\\_corr2d/explain\\_flip | 1.5 / 2 | graded |" in instructor
+    assert data["output"] != data["output_for_student"] and data["output"] not in feedback, "the student's copy"
     posted = comment(Collected("s01", "org/cnn-s01", "a" * 40, notebooks=[ASSIGNMENT]), data,
                      report.feedback_markdown("s01", data, for_student=True))
     assert "| 01\\_corr2d/explain\\_flip | 1.5 / 2 | graded |" in posted and "Both axes: right." in posted
