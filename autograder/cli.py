@@ -11,7 +11,7 @@
     python -m autograder publish SUBMITTED_DIR GRADEBOOK_DIR [--pass-at FRACTION]
     python -m autograder class-report GRADEBOOK_DIR [--submitted DIR] [--threshold X]
     python -m autograder new NN_name [--no-release]
-    python -m autograder written register SUBMITTED_DIR [--out gradebook] [--db URL] [--roster ROSTER.csv]
+    python -m autograder written register SUBMITTED_DIR [--out DIR] [--db URL] [--roster ROSTER.csv]
     python -m autograder written merge GRADEBOOK_DIR [--db URL] [--submitted SUBMITTED_DIR]
 
 Exit status: 0 when grading completed (whatever the score), 2 for a usage
@@ -187,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "formgrader's autograded/ pages, without running any notebook (seconds for a class)")
     enter.add_argument("submitted", type=Path, help="nbgrader's submitted/<student>/<assignment>/ folder; the "
                        "folder above it is nbgrader's course directory")
-    enter.add_argument("--out", type=Path, default=Path("gradebook"),
-                       help="grade-all's --out, with each student's results.json (default: %(default)s)")
+    enter.add_argument("--out", type=Path, default=None,
+                       help="grade-all's --out, with each student's results.json (default: as grade-all's, the "
+                            "folder gradebook beside SUBMITTED_DIR)")
     enter.add_argument("--db", default=None, metavar="URL",
                        help="nbgrader's database (default: gradebook.db beside SUBMITTED_DIR, as nbgrader_config.py "
                             "lays out the course directory)")

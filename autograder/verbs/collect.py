@@ -349,6 +349,13 @@ def write_record(into: Path, results: list[Collected]) -> None:
                              "; ".join(found.flags)])
 
 
+def onto_row(row, found: Collected) -> None:
+    """What collect recorded of a student, on their gradebook row (a ``report.gradebook.StudentRow``): its flags
+    first, the commit taken and the late penalty. ``grade-all`` and ``written merge`` build rows the same way."""
+    row.flags[:0] = [f"collect: {flag}" for flag in found.flags]
+    row.commit, row.penalty = found.commit, found.penalty
+
+
 def read_record(into: Path) -> list[Collected]:
     """What :func:`write_record` wrote (empty when there is no record; a record from before the deadline,
     late_seconds and penalty columns reads as on time)."""

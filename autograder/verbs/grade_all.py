@@ -67,7 +67,7 @@ from autograder.report import gradebook as book
 from autograder.report import results as report
 from autograder.report.gradebook import StudentRow
 from autograder.sandbox import process as sandbox
-from autograder.verbs.collect import Collected, read_record
+from autograder.verbs.collect import Collected, onto_row, read_record
 
 
 def students_of(submitted: Path) -> list[Path]:
@@ -339,9 +339,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
 
     def finish(student: str, row: StudentRow) -> None:
         if student in collected:
-            found = collected[student]
-            row.flags[:0] = [f"collect: {flag}" for flag in found.flags]
-            row.commit, row.penalty = found.commit, found.penalty      # the late penalty is collect's
+            onto_row(row, collected[student])       # its flags, the commit taken, the late penalty
         rows[student] = row
 
     def write() -> None:

@@ -87,7 +87,7 @@ def merge(gradebook: Path, database: str, release_dir: Path, submitted: Path | N
     """Every student's results.json and feedback.md under ``gradebook`` with the grades of nbgrader's
     ``database``, and ``gradebook.csv`` rebuilt from them (its columns: the assignments it had, and those
     the results hold; students on ``submitted``'s collect record without results keep their empty rows)."""
-    from autograder.verbs.collect import read_record
+    from autograder.verbs.collect import onto_row, read_record
 
     gradebook = Path(gradebook)
     marks = read_marks(database)
@@ -114,7 +114,7 @@ def merge(gradebook: Path, database: str, release_dir: Path, submitted: Path | N
     rows = {student: book.row_from_results(student, data, releases) for student, data in results.items()}
     for found in read_record(submitted) if submitted else []:    # as grade-all builds the class's rows
         rows.setdefault(found.student, book.blank_row(found.student, releases))
-        rows[found.student].flags[:0] = [f"collect: {flag}" for flag in found.flags]
+        onto_row(rows[found.student], found)
     book.write_gradebook([rows[name] for name in sorted(rows)], releases, gradebook / "gradebook.csv")
     return merged
 
@@ -141,6 +141,10 @@ def run_register(args: argparse.Namespace) -> int:
         print(f"usage: {args.submitted}: no such folder (expected nbgrader's submitted/<student>/<assignment>/)",
               file=sys.stderr)
         return 2
+    if args.out is None:
+        from autograder.verbs.grade_all import default_out
+
+        args.out = default_out(args.submitted)
     if not args.out.is_dir():
         print(f"usage: {args.out}: no such folder (grade the class first: python -m autograder grade-all "
               f"{args.submitted} --out {args.out})", file=sys.stderr)

@@ -82,6 +82,7 @@ def make_repository(template: Path, base: Path, student: str, plan: dict) -> Non
             if meta.get("solution") and meta.get("grade_id") in answers and cell.cell_type == "markdown":
                 cell.source = answers[meta["grade_id"]]
         nbformat.write(notebook, notebook_path)
+        (work / "notes.txt").write_text(f"commit {number}\n")     # a commit even when the notebook is untouched
         git("add", "-A", cwd=work)
         git("commit", "-q", "-m", f"work {number}", cwd=work, date=date)
     bare = base / "course-org" / f"cnn-{student}.git"
@@ -210,6 +211,7 @@ def hand_grade(database: str) -> None:
     """What a teaching assistant does in the formgrader: a score and a comment for each typed answer."""
     from nbgrader.api import Gradebook
 
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"   # its alembic
     scores = {"ann": (1.0, 1.0), "dan": (1.0, 0.5), "eve": (0.5, 1.0), "gus": (1.0, 1.0), "hal": (1.0, 1.0),
               "cat": (0.0, None)}
     with Gradebook(database) as gradebook:

@@ -70,6 +70,10 @@ def course(tmp_path_factory):
     answer(root / "submitted" / "s01" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", FLIP, TYPED)
     (root / "submitted" / "s03" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").write_text("not a notebook")
     (root / "submitted" / "s04" / ASSIGNMENT / "timestamp.txt").write_text("2026-12-15T23:58:00+01:00")
+    from autograder.verbs.collect import Collected, write_record
+
+    write_record(root / "submitted", [Collected("s06", "org/cnn-s06", "c" * 40, notebooks=[ASSIGNMENT],
+                                                flags=["late by 3 h: 10 % off"], late_seconds=10800, penalty=0.1)])
     release_hash = _hash(ASSIGNMENTS)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
@@ -208,10 +212,13 @@ def test_merged_scores_and_comments_reach_results_feedback_the_gradebook_and_the
     for student in STUDENTS:
         data = json.loads((root / "gradebook" / student / "results.json").read_text())
         row = rows[student]
-        assert float(row["total"]) == pytest.approx(data["total"]) and float(row["manual"]) == data["manual_score"]
+        late = 0.9 if student == "s06" else 1.0       # collect's record stays on the rebuilt row
+        assert float(row["total"]) == pytest.approx(late * data["total"], abs=1e-3)
+        assert float(row["manual"]) == data["manual_score"]
         flip = next(entry for entry in data["manual"] if entry["grade_id"] == FLIP)
         assert row[f"{ASSIGNMENT}/{FLIP}"] == ("" if flip["score"] is None else f"{flip['score']:g}")
     assert rows["s05"][f"{ASSIGNMENT}/{FLIP}"] == "2" and rows["s02"][f"{ASSIGNMENT}/{FLIP}"] == "0"
+    assert rows["s06"]["commit"] == "c" * 40 and rows["s06"]["flags"].startswith("collect: late by 3 h")
     assert not course["ran"].exists()
 
 
