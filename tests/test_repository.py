@@ -110,13 +110,15 @@ def test_the_instructor_workflow_grades_the_class_in_shards_and_merges_with_comm
     assert shards == list(range(1, int(workflow["env"]["SHARDS"]) + 1)), "the matrix must cover shards 1..SHARDS"
     commands = [line.split("python -m autograder", 1)[1] for line in text.splitlines()
                 if "python -m autograder" in line and "run:" in line]
-    grading, merging = commands
+    grading, merging, viewing = commands
     filled = grading.replace('"$(nproc)"', "2").replace('"${{ matrix.shard }}/${SHARDS}"', "1/2")
     args = build_parser().parse_args(shlex.split(filled.replace('"gradebook-shard-${{ matrix.shard }}"', "g1")))
     assert args.verb == "grade-all" and str(args.submitted) == "submitted" and args.shard == (1, 2)
     assert not args.public_only, "the instructor grades with the hidden cases"
     merged = build_parser().parse_args(shlex.split(merging.replace("gradebook-shard-*", "g1 g2")))
     assert merged.verb == "merge" and [str(p) for p in merged.shards] == ["g1", "g2"]
+    view = build_parser().parse_args(shlex.split(viewing))
+    assert view.verb == "class-report" and str(view.gradebook) == "gradebook" and str(view.submitted) == "submitted"
     assert text.count("persist-credentials: false") == 2 and text.count("cache: pip") == 2
 
 
@@ -175,5 +177,6 @@ def test_scores_on_every_push_keep_every_token_out_of_the_job_that_runs_student_
                                          .replace('"${regrade[@]}"', "--regrade")))
     assert args.verb == "fetch" and args.whole_org and args.regrade and str(args.into) == "inbox/submitted"
     posting = [line for line, _ in commands("publish") if line.startswith("publish")]
-    assert parser.parse_args(shlex.split(posting[0])).verb == "publish"
+    posted = parser.parse_args(shlex.split(posting[0].replace('"$PASS_AT"', "0.8")))
+    assert posted.verb == "publish" and posted.pass_at == 0.8 and str(posted.gradebook) == "inbox/gradebook"
     assert grade["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.fetch.outputs.shards) }}"
