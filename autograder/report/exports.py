@@ -146,6 +146,25 @@ def write_canvas(rows: list[StudentRow], path: Path, roster: dict[str, CanvasStu
     return [row.student for row in rows if roster is not None and row.student not in roster]
 
 
+def refresh_canvas(rows: list[StudentRow], path: Path) -> bool:
+    """canvas.csv again with the points of ``rows`` (once the written answers are graded), keeping who each
+    student is in Canvas and the assignments' columns as ``grade-all`` wrote them (its --canvas-roster and
+    --canvas-assignment). Returns False where that cannot be kept (no canvas.csv, or another class in it): the
+    file is then written anew, each student by our id."""
+    fresh = canvas_table(rows)
+    old: list[list[str]] = []
+    if Path(path).is_file():
+        with open(path, newline="", encoding="utf-8") as handle:
+            old = list(csv.reader(handle))
+    if len(old) != len(fresh) or not old or len(old[0]) != len(fresh[0]):
+        _write_csv(path, fresh)
+        return False
+    keep = len(CANVAS_COLUMNS)        # the old cells are escaped already; the new ones are numbers
+    _write_csv(path, [old[0], fresh[1], *(mine[:keep] + new[keep:] for mine, new in zip(old[2:], fresh[2:]))],
+               escape=False)
+    return True
+
+
 def merge_canvas(out: Path, shards: Iterable[tuple[Path, list[str]]], students: list[str]) -> None:
     """Join the shards' canvas.csv (each with its gradebook.csv's students, in their order) into
     ``out/canvas.csv``, its rows in the order of ``students``. Nothing when no shard wrote one."""

@@ -102,7 +102,16 @@ def _with_totals(data: dict) -> dict:
     data["manual_pending"] = _round(sum(m["max_score"] for m in manual if m.get("score") is None))
     data["total"] = _round(data["score"] + data["manual_score"])
     data["total_max_score"] = _round(data["max_score"] + data["manual_max_score"])
+    if data.get("late"):        # collect's late penalty: its share of the total, as the gradebook takes it
+        data["late"]["points"] = _round(data["late"]["penalty"] * data["total"])
     return data
+
+
+def with_late(data: dict, deadline: str, seconds: float, penalty: float) -> dict:
+    """``data`` with the late penalty that ``collect`` recorded (``penalty``: the share of the total taken
+    off), which the feedback shows; ``data["total"]`` stays the points before it."""
+    data["late"] = {"deadline": deadline, "seconds": seconds, "penalty": penalty}
+    return _with_totals(data)
 
 
 def with_manual(data: dict, marks: dict[str, Mark]) -> dict:
@@ -236,6 +245,11 @@ def feedback_markdown(student: str, data: dict, for_student: bool = False) -> st
         lines[-1:] = ["", f"**Written answers, graded by hand: {manual['manual_score']:g} / "
                       f"{manual['manual_max_score']:g}**{pending}", "",
                       f"**Total: {manual['total']:g} / {manual['total_max_score']:g}**", ""]
+    late = _with_totals(dict(data)).get("late")
+    if late:
+        after = _round(data["score"] + data.get("manual_score", 0.0) - late["points"])
+        lines[-1:] = ["", f"**Late: {late['penalty']:.0%} of the total off, -{late['points']:g} (the deadline was "
+                      f"{inline(late['deadline'])}); after it: {after:g} / {data.get('total_max_score', 0):g}**", ""]
     by_assignment: dict[str, list[dict]] = {}
     for test in data["tests"]:
         by_assignment.setdefault(test["extra_data"]["assignment"], []).append(test)

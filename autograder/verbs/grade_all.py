@@ -152,6 +152,9 @@ def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden:
     run = grade_paths([folder], releases, hidden=hidden, student=folder.name)
     data = report.results_json(run.results, run.unusable)
     data["fingerprint"] = stamp
+    found = next((found for found in read_record(folder.parent) if found.student == folder.name), None)
+    if found is not None and found.penalty:       # late: the student's feedback says what it costs
+        data = report.with_late(data, found.deadline, found.late_seconds, found.penalty)
     report.write_student(out / folder.name, data)
     return book.row_from_results(folder.name, data, releases)
 

@@ -34,6 +34,7 @@ from autograder.course import assignment_names
 from autograder.model import Mark
 from autograder.nbgrader.database import course_directory, read_marks
 from autograder.notebook import Release, read_release
+from autograder.report import exports
 from autograder.report import gradebook as book
 from autograder.report import results as report
 
@@ -115,7 +116,9 @@ def merge(gradebook: Path, database: str, release_dir: Path, submitted: Path | N
     for found in read_record(submitted) if submitted else []:    # as grade-all builds the class's rows
         rows.setdefault(found.student, book.blank_row(found.student, releases))
         onto_row(rows[found.student], found)
-    book.write_gradebook([rows[name] for name in sorted(rows)], releases, gradebook / "gradebook.csv")
+    ordered = [rows[name] for name in sorted(rows)]
+    book.write_gradebook(ordered, releases, gradebook / "gradebook.csv")
+    exports.refresh_canvas(ordered, gradebook / exports.CANVAS)     # the written points reach Canvas too
     return merged
 
 

@@ -199,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     steps.check(top == {"gus", "hal"}, f"the copied pair ranks first: {pairs[:2]}")
     steps.check("late" in book["dan"]["flags"] and float(book["dan"].get("late_penalty") or 0) > 0,
                 f"dan's penalty is in the gradebook: {book['dan']}")
+    steps.check("**Late: 10% of the total off" in (gradebook / "dan" / "feedback.md").read_text(),
+                "dan's feedback says what lateness cost him")
+    with open(gradebook / "canvas.csv", newline="", encoding="utf-8") as handle:
+        canvas = {line[0]: line for line in csv.reader(handle)}
+    steps.check(all(canvas[s][5] == book[s]["total"] for s in ("ann", "dan", "eve")),
+                f"canvas.csv holds the totals with the written answers and the penalty: {canvas.get('dan')}")
     if args.screenshot:
         steps.timed("6. look at report.html", f"headless Chromium -> {args.screenshot}",
                     lambda: screenshot(gradebook / "report.html", args.screenshot))

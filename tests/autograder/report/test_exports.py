@@ -190,3 +190,19 @@ def test_grade_all_writes_the_exports_and_a_students_feedback_without_the_grader
     assert float(ann[5]) == float(gradebook["total"]) < float(possible[5]) == float(gradebook["total_max"])
     result = json.loads((tmp_path / "out" / "ann" / "gradescope" / f"{FIRST}.json").read_text())
     assert result["score"] == float(gradebook["automatic"]) and "--seed" not in json.dumps(result)
+
+
+def test_written_points_reach_canvas_csv_with_its_roster_and_assignment_ids_kept(tmp_path, releases):
+    """written merge's refresh: the points change, who each student is in Canvas does not."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text('student,name,sis_login_id\nann,"Lovelace, Ada",alovelace\n', encoding="utf-8")
+    rows = [_row("ann", releases, 3.0), _row("bob", releases, 2.0)]
+    exports.write_canvas(rows, tmp_path / "canvas.csv", exports.read_canvas_roster(roster), {FIRST: "4321"})
+    answer = releases[FIRST].manual[0].grade_id
+    later = [_row("ann", releases, 3.0, {answer: 1.0}), _row("bob", releases, 2.0, {answer: 0.5})]
+    assert exports.refresh_canvas(later, tmp_path / "canvas.csv")
+    header, _, ann, bob = _read(tmp_path / "canvas.csv")
+    assert header[5] == f"{FIRST} (4321)" and ann[:5] == ["Lovelace, Ada", "", "", "alovelace", ""]
+    assert ann[5] == "4" and bob[5] == "2.5"
+    assert not exports.refresh_canvas(later[:1], tmp_path / "canvas.csv"), "another class: written anew"
+    assert _read(tmp_path / "canvas.csv")[2][:6] == ["ann", "", "", "ann", "", "4"]

@@ -176,3 +176,11 @@ def test_written_answers_graded_by_hand_count_in_the_total_and_show_in_the_feedb
     again = report.with_manual(graded, {})                   # the database no longer has them: pending again
     assert again["manual_pending"] == 4 and "pending manual grading: 01_corr2d/explain_flip" in again["output"]
     assert "| 01\\_corr2d/explain\\_flip | – / 2 | not graded yet |" in report.feedback_markdown("ann", again)
+
+
+def test_a_late_penalty_shows_in_the_results_and_the_students_feedback():
+    data = report.with_late(report.results_json([result()]), "2026-12-15T23:59:00+01:00", 79260, 0.1)
+    assert data["late"]["points"] == 0.1 and data["total"] == 1, "the total stays the points before it"
+    text = report.feedback_markdown("dan", json.loads(json.dumps(data)), for_student=True)
+    assert "**Late: 10% of the total off, -0.1 (the deadline was 2026" in text and "after it: 0.9 / 6**" in text
+    assert "Late" not in report.feedback_markdown("ann", report.results_json([result()]), for_student=True)
