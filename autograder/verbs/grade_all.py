@@ -374,7 +374,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         _grade(pending, releases, out, jobs, hidden, grader, progress, finish, write)
         for student in collected:    # on the roster, but nothing was collected: a row all the same
             if student not in rows:
-                finish(student, book.blank_row(student, releases))
+                finish(student, book.row_from_results(student, {}, releases))
         ordered = [rows[name] for name in sorted(rows)]
         if nbgrader_db:     # the written answers' grades: into each results.json and feedback.md, and the rows
             from autograder.verbs.written import merge_into

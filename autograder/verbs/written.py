@@ -114,7 +114,7 @@ def merge(gradebook: Path, database: str, release_dir: Path, submitted: Path | N
     releases = {name: release for name, release in releases.items() if name in chosen}
     rows = {student: book.row_from_results(student, data, releases) for student, data in results.items()}
     for found in read_record(submitted) if submitted else []:    # as grade-all builds the class's rows
-        rows.setdefault(found.student, book.blank_row(found.student, releases))
+        rows.setdefault(found.student, book.row_from_results(found.student, {}, releases))
         onto_row(rows[found.student], found)
     ordered = [rows[name] for name in sorted(rows)]
     book.write_gradebook(ordered, releases, gradebook / "gradebook.csv")
