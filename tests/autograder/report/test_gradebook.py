@@ -223,7 +223,7 @@ def test_grade_all_takes_the_commit_and_the_late_penalty_from_collected_csv(tmp_
                                  progress=False)
     assert [(row.student, row.commit, row.penalty) for row in rows] == \
         [("ann", "a" * 40, 0.25), ("bob", "b" * 40, 0.0), ("cat", "", 0.0)]
-    assert rows[0].flags == ["collect: late"]
+    assert rows[0].flags == ["collect: late", f"{ASSIGNMENT}: no submission"]   # collected, yet nothing there
     with open(tmp_path / "out" / "gradebook.csv", newline="") as handle:
         assert [line["commit"] for line in csv.DictReader(handle)] == ["a" * 40, "b" * 40, ""]
 
