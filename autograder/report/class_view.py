@@ -348,10 +348,11 @@ def _similar(data: Class, threshold: float) -> str:
         parts.append("<p>No submissions were given (<code>--submitted</code>) and there is no similarity.csv: "
                      "code was not compared.</p>")
         return "".join(parts) + "</section>"
-    above = [pair for pair in data.pairs if pair.similarity >= threshold]
+    above = [pair for pair in data.pairs if similarity.stands_out(pair, threshold)]
     parts.append(f"<p>Pairs of students whose code of one solution cell shares at least {threshold:.0%} of what "
                  "either wrote beyond the release's template and the idioms many classmates share (copydetect's "
-                 f"fingerprints, names and layout ignored): {len(above)}. A lead to read both notebooks, not a "
+                 f"fingerprints, names and layout ignored), over {similarity.MIN_SHARED_LINES} lines or more: "
+                 f"{len(above)}. A lead to read both notebooks, not a "
                  f"verdict. Every pair above {similarity.LISTED:.0%} is in similarity.csv.</p>")
     rows = [[_e(f"{pair.assignment}/{pair.item}"), _e(pair.student_a), _e(pair.student_b), _share(pair.similarity),
              f"{_share(pair.similarity_a)} / {_share(pair.similarity_b)}",

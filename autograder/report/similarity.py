@@ -40,6 +40,8 @@ DEFAULT_THRESHOLD = 0.6     # tests/autograder/report/test_similarity.py: a rena
 #                             copy behind checks of its own 0.80, eight independent answers at most 0.38 (a loop
 #                             beside the textbook's loop): room for a larger class's closer independent pairs
 LISTED = 0.2                # pairs below this share go unlisted in similarity.csv
+MIN_SHARED_LINES = 4        # a shared passage of three lines or fewer (a check, its raise, a return) is how anyone
+#                             writes a short cell: term.py's cast had independent 3-line conv2d_strict at 0.61-0.75
 COMMON_SHARE = 0.1          # a fingerprint in a tenth of the class, and at least COMMON_MIN students, is an idiom
 COMMON_MIN = 4              # (in a small class, a ring of three copies still shows)
 MAX_SOURCE = 20_000         # characters of a cell that are compared (the course's longest answer has 2,781): a huge
@@ -182,6 +184,12 @@ def solution_sources(notebooks: dict[str, dict[str, Path]], releases: dict[str, 
                 if not cell.trusted:
                     cells.setdefault((assignment, cell.name), {})[student] = cell.source
     return cells
+
+
+def stands_out(pair: Pair, threshold: float = DEFAULT_THRESHOLD) -> bool:
+    """Whether the report lists ``pair``: alike at ``threshold`` or more, over a passage long enough to mean
+    something (:data:`MIN_SHARED_LINES` lines of each student's code)."""
+    return pair.similarity >= threshold and min(pair.shared_lines_a, pair.shared_lines_b) >= MIN_SHARED_LINES
 
 
 def find_pairs(notebooks: dict[str, dict[str, Path]], releases: dict[str, Release],

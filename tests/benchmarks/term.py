@@ -197,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
         pairs = list(csv.DictReader(handle))
     top = {pairs[0]["student_a"], pairs[0]["student_b"]} if pairs else set()
     steps.check(top == {"gus", "hal"}, f"the copied pair ranks first: {pairs[:2]}")
+    from autograder.report import similarity
+
+    listed = [pair for pair in similarity.read_csv(gradebook / "similarity.csv") if similarity.stands_out(pair)]
+    # gus and hal copied each other; fay handed in the instructor's learn_kernel, which gus's follows line for line
+    steps.check(all({pair.student_a, pair.student_b} <= {"gus", "hal", "fay"} for pair in listed),
+                f"report.html lists no independent pair: {[(p.item, p.student_a, p.student_b) for p in listed]}")
     steps.check("late" in book["dan"]["flags"] and float(book["dan"].get("late_penalty") or 0) > 0,
                 f"dan's penalty is in the gradebook: {book['dan']}")
     steps.check("**Late: 10% of the total off" in (gradebook / "dan" / "feedback.md").read_text(),

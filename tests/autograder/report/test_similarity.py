@@ -312,3 +312,19 @@ def test_an_id_that_is_not_a_plain_folder_name_reads_no_notebook(tmp_path, relea
     build_submission(tmp_path / "elsewhere", ASSIGNMENT)
     ids = ["ann", "..", "../elsewhere", "ann/../..", ""]
     assert list(similarity.class_notebooks(tmp_path / "submitted", ids, releases)) == ["ann"]
+
+
+def test_a_short_cell_written_alike_by_two_students_is_not_listed():
+    """Two independent conv2d_strict of three lines (a check, its raise, a return: term.py's ann and cat) share
+    all three; a copied cell of five lines is still listed."""
+    ann = 'def conv2d_strict(X, K):\n    if K.ndim != 2:\n        raise ValueError("the kernel must be 2-D")\n' \
+          "    return corr2d(X, K.flip(0).flip(1))\n"
+    cat = 'def conv2d_strict(X, K):\n    if K.dim() != 2:\n        raise ValueError("K must have two dimensions")\n' \
+          "    return corr2d(X, torch.rot90(K, 2, dims=(0, 1)))\n"
+    (short,) = similarity.compare_cell("01_corr2d", "conv2d_strict", {"ann": ann, "cat": cat})
+    assert short.similarity >= similarity.DEFAULT_THRESHOLD and not similarity.stands_out(short)
+    gus = 'def conv2d_strict(X, K):\n    if K.dim() != 2:\n        raise ValueError("K must be 2-D")\n' \
+          "    K_flipped = torch.flip(K, (0, 1))\n    result = corr2d(X, K_flipped)\n    return result\n"
+    hal = gus.replace("K_flipped", "flippedK").replace("result", "res")
+    (copied,) = similarity.compare_cell("01_corr2d", "conv2d_strict", {"gus": gus, "hal": hal})
+    assert similarity.stands_out(copied) and copied.similarity == 1.0
