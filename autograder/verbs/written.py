@@ -30,26 +30,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import assignment_names
 from autograder.model import Mark
 from autograder.nbgrader.database import course_directory, read_marks
-from autograder.notebook import Release, read_release
+from autograder.notebook import Release
 from autograder.report import exports
 from autograder.report import gradebook as book
 from autograder.report import results as report
 
 RESULTS = "results.json"
 FEEDBACK = "feedback.md"
-
-
-def releases_of(release_dir: Path) -> dict[str, Release]:
-    """The trusted release notebooks under ``release_dir``."""
-    found = {}
-    for name in assignment_names(release_dir):
-        path = Path(release_dir) / name / f"{name}.ipynb"
-        if path.is_file():
-            found[name] = read_release(path)
-    return found
 
 
 # -- merge --------------------------------------------------------------------------------------------------
@@ -108,7 +97,12 @@ def merge(gradebook: Path, database: str, release_dir: Path, submitted: Path | N
         merged.ignored += [f"{folder.name}: {key}" for key, mark in mine.items()
                            if mark.status == "graded" and key not in written]
     merged.students = sorted(results)
-    releases = releases_of(release_dir)
+    from autograder.pipeline import UsageError, load_releases
+
+    try:
+        releases = load_releases(release_dir)
+    except UsageError:          # no release: the columns of the gradebook there, and no more
+        releases = {}
     chosen = _columns(gradebook / "gradebook.csv", releases) | {
         notebook["assignment"] for data in results.values() for notebook in data.get("notebooks", [])}
     releases = {name: release for name, release in releases.items() if name in chosen}

@@ -21,6 +21,7 @@ import pytest
 from autograder.cli import build_parser
 from autograder.judge import seeds
 from autograder.pipeline import Run, load_releases
+from autograder.sandbox.process import _children  # the one walk of /proc the grader uses to stop its own
 from autograder.verbs import grade_all
 from autograder.verbs.grade_all import default_out, fingerprint, grade_class, grader_digest
 from tests.support import ASSIGNMENTS, ATTACKS, ROOT, build_submission
@@ -182,20 +183,6 @@ def test_an_out_that_holds_an_earlier_run_is_refused_unless_resume_or_force(tmp_
 
 
 # -- the real thing: a class with an endless submission, stopped by a signal ---------------------------------
-
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            found.extend(int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
-        except (OSError, ValueError):
-            continue
-    return found
-
 
 def _stat(pid: int) -> tuple[str, int, int] | None:
     """(state, session, start time) of a process, or None once it is gone."""
