@@ -485,6 +485,7 @@ class WorkerProcess:
         waits, or the grader's exit, does it.
         """
         self.pid = self.pid or _only_child(self.parent)
+        marked = _boot_ticks()     # before the kill: every process of this worker started before it
         for pid in (self.pid, self.parent):
             if pid:
                 try:
@@ -496,7 +497,7 @@ class WorkerProcess:
                 os.killpg(self.parent, signal.SIGKILL)   # without namespaces: the worker's session
             except (ProcessLookupError, PermissionError):
                 pass
-            _session.dying.append((self.pid_namespace, self.parent))
+            _session.dying.append((self.pid_namespace, self.parent, marked))
         if wait:
             reap()
         for fd in (self.request_write, self.reply_read):
@@ -539,8 +540,9 @@ def _running(pid: int) -> bool:
         return False
 
 
-def _processes() -> list[tuple[int, str, int]]:
-    """(pid, PID namespace, session id) of every live process this user may inspect.
+def _processes() -> list[tuple[int, str, int, int]]:
+    """(pid, PID namespace, session id, start time in clock ticks since boot) of every live process this user
+    may inspect.
 
     A zombie is dead already: this process reaps the ones it inherited (see
     :meth:`Sandbox.become_subreaper`) and leaves the others to their parent.
@@ -552,14 +554,31 @@ def _processes() -> list[tuple[int, str, int]]:
         try:
             namespace = os.readlink(f"/proc/{entry.name}/ns/pid")
             fields = Path(f"/proc/{entry.name}/stat").read_text().rsplit(")", 1)[1].split()
-            state, parent, session = fields[0], int(fields[1]), int(fields[3])
+            state, parent, session, started = fields[0], int(fields[1]), int(fields[3]), int(fields[19])
         except (OSError, ValueError, IndexError):
             continue
         if state == "Z":
             if parent == os.getpid():
                 _reap_zombie(int(entry.name))
             continue
-        found.append((int(entry.name), namespace, session))
+        found.append((int(entry.name), namespace, session, started))
+    return found
+
+
+def _boot_ticks() -> int:
+    """Now, in the unit of a process's start time in ``/proc/PID/stat``: clock ticks since boot."""
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
+
+
+def _strays(dying: list[tuple[str, int, int]]) -> list[int]:
+    """The live processes of killed workers: in a killed worker's PID namespace or session, and started before
+    it was killed. The kernel hands a freed namespace's number, and a freed pid (a session's id), to the next
+    one made: a worker of another grader, or this one's next, that has it now was started after the kill."""
+    found = []
+    for pid, namespace, session, started in _processes():
+        if any(((gone and namespace == gone) or (leader > 0 and session == leader)) and started <= marked
+               for gone, leader, marked in dying):
+            found.append(pid)
     return found
 
 
@@ -626,7 +645,7 @@ class Sandbox:
     def __init__(self) -> None:
         self.current: Zygote | None = None    # the zygote this process asks for workers
         self.shared: Zygote | None = None     # the zygote this process started for the processes it forks
-        self.dying: list[tuple[str, int]] = []   # (PID namespace, session) of killed workers
+        self.dying: list[tuple[str, int, int]] = []   # (PID namespace, session, boot ticks) of killed workers
         self.subreaper = 0                    # the pid that asked to be one: a forked child is none
 
     def zygote(self) -> Zygote:
@@ -684,9 +703,7 @@ class Sandbox:
         """Kill what is left of every killed worker (its PID namespace, or its session); wait until it is gone."""
         deadline = time.monotonic() + EXIT_GRACE_SECONDS
         while self.dying:
-            namespaces = {namespace for namespace, _ in self.dying if namespace}
-            sessions = {session for _, session in self.dying}
-            strays = [pid for pid, namespace, sid in _processes() if namespace in namespaces or sid in sessions]
+            strays = _strays(self.dying)
             if not strays or time.monotonic() > deadline:
                 self.dying.clear()
                 return

@@ -178,7 +178,18 @@ def test_the_samples_span_full_partial_and_zero_scores(course):
 @pytest.mark.parametrize("assignment", ASSIGNMENT_IDS)
 def test_every_assignment_autogrades_its_solution_to_full_marks(course, assignment):
     release = load_releases(ASSIGNMENTS)[assignment]
-    assert recorded(course, assignment, "alice") == release.item_points()
+    points = recorded(course, assignment, "alice")
+    short = {item for item, possible in release.item_points().items() if points.get(item) != possible}
+    assert not short, f"{sorted(short)} short of full marks:\n" + reports(course, assignment, "alice", short)
+
+
+def reports(course, assignment, student, items) -> str:
+    """The autograder's report in the test cells of ``items``, as nbgrader's autograded notebook holds it."""
+    notebook = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+    wanted = {f"test_{item}" for item in items}
+    return "\n".join(output.get("text", "") for cell in notebook.cells
+                     if cell.metadata.get("nbgrader", {}).get("grade_id") in wanted
+                     for output in cell.get("outputs", []) if output.get("output_type") == "stream")
 
 
 def test_feedback_and_export_work_and_feedback_shows_no_hidden_case(course, feedback):

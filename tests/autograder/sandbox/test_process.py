@@ -245,3 +245,90 @@ def _cmdline(entry: Path) -> bytes:
         return (entry / "cmdline").read_bytes()
     except OSError:
         return b""
+
+
+@pytest.mark.parametrize("kind", ["session", "pid namespace"])
+def test_the_reaper_spares_a_process_that_took_a_killed_workers_namespace_or_session_later(kind):
+    """The kernel hands a freed PID namespace's number, and a freed pid, to the next one made: another
+    grader's worker can have a killed worker's namespace or session by the time this grader reaps it."""
+    import subprocess
+    import time
+
+    if kind == "pid namespace" and not isolation().strong:
+        pytest.skip("no PID namespaces here")
+    command = ["unshare", "--pid", "--fork", "sleep", "60"] if kind == "pid namespace" else ["sleep", "60"]
+    before = sandbox._boot_ticks()
+    time.sleep(0.05)      # a few clock ticks: the process below starts after the kill marked at `before`
+    newcomer = subprocess.Popen(command, start_new_session=True)
+    try:
+        found = _process_in(newcomer.pid, kind)
+        namespace, session = (found[1], -1) if kind == "pid namespace" else ("", newcomer.pid)
+        reaper = sandbox.Sandbox()
+        reaper.dying.append((namespace, session, before))
+        reaper.reap()
+        assert _process_in(newcomer.pid, kind), "a process started after the kill was killed as the worker's"
+        reaper.dying.append((namespace, session, sandbox._boot_ticks()))
+        reaper.reap()
+        assert not _process_in(newcomer.pid, kind), "a process of the killed worker was left alive"
+    finally:
+        newcomer.kill()
+        newcomer.wait()
+
+
+def _process_in(pid: int, kind: str) -> tuple | None:
+    """The live process that ``kind`` is about: the session leader itself, or the first one in its new namespace."""
+    import time
+
+    for _ in range(200):
+        if kind == "session":
+            return next((entry for entry in sandbox._processes() if entry[0] == pid), None)
+        ours = os.readlink("/proc/self/ns/pid")
+        inside = [entry for entry in sandbox._processes() if entry[1] != ours and entry[2] == pid]
+        if inside:
+            return inside[0]
+        time.sleep(0.01)
+    return None
+
+
+BUSY = Cell("busy", "import time\ndef busy(seconds):\n    end = time.process_time() + seconds\n"
+                    "    while time.process_time() < end:\n        pass\n    return seconds\n")
+
+
+def _grader_that_reaps_late(pipe, go) -> None:
+    """Grader A: grades (starts and kills) a few workers, as ``grade_notebook`` leaves them, and reaps on cue."""
+    sandbox.forget_zygote()
+    for _ in range(6):
+        with Student([BUSY], FAST) as student:
+            student.call("busy", 0)
+    pipe.send([entry[0] for entry in sandbox._session.dying])
+    go.wait(30)
+    sandbox.reap()
+
+
+def test_a_grader_that_reaps_never_kills_another_graders_worker_in_the_middle_of_a_call():
+    """Another grader's worker often has a killed worker's namespace number (the kernel reuses the lowest free one).
+    Before the reaper compared start times, grader A's reap killed grader B's worker in the middle of a call:
+    "the worker was ended by SIGKILL", charged to B's student (issue 21's heavy-load runs; a solution lost 0.5 of
+    02's corr2d_multi_in_out on CI while two nbgrader autogrades ran at once)."""
+    import multiprocessing
+    import threading
+
+    if not isolation().strong:
+        pytest.skip("no PID namespaces here")
+    context = multiprocessing.get_context("fork")
+    for _ in range(3):
+        mine, theirs = context.Pipe()
+        go = context.Event()
+        grader = context.Process(target=_grader_that_reaps_late, args=(theirs, go))
+        grader.start()
+        assert mine.poll(120), f"grader A did not get going (exit code {grader.exitcode})"
+        dying = mine.recv()
+        with Student([BUSY], FAST) as student:
+            student.call("busy", 0)
+            namespace = os.readlink(f"/proc/{student._worker.pid}/ns/pid")
+            threading.Timer(0.3, go.set).start()        # A reaps while B's call runs
+            assert student.call("busy", 1.0) == 1.0
+        grader.join(30)
+        if namespace in dying:
+            return      # B's worker held a number of A's killed workers, and lived
+    pytest.fail("B's worker never held a killed worker's namespace number: the test did not test")
