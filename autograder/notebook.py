@@ -191,13 +191,20 @@ def read_submission(path: Path, release: Release) -> Submission:
         if cell.cell_type == "code" and id(cell) not in run_ids:
             added = "" if cell.get("id") in release.ids else ", a cell you added"
             first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            where = f"the {ordinal(number)} cell from the top (`{first[:60]}`{added})"
             for name in defined_names(cell.source):
-                submission.elsewhere.setdefault(name, f"cell {number} (`{first[:60]}`{added})")
+                submission.elsewhere.setdefault(name, where)
     for test in release.tests:
         copies = by_grade_id.get(test.grade_id, [])
         if copies and _public_part(copies[0].source) != _public_part(test.source):
             submission.notes.append(f"Test cell '{test.grade_id}' was edited; the original checks were used.")
     return submission
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st: how a cell is counted in a message."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def defined_names(source: str) -> list[str]:

@@ -29,10 +29,20 @@ def check_close(actual, expected, what, atol=1e-5, rtol=1e-5):
         error = (got - want).abs().nan_to_num(nan=math.inf)  # a NaN counts as the worst error
         worst = int(error.flatten().argmax())
         index = tuple(int(i) for i in np.unravel_index(worst, tuple(got.shape)))
-        message = (f"{what}: values differ; max abs error {error.max().item():.4g} at index {index} "
-                   f"(got {got.flatten()[worst].item():.6g}, expected {want.flatten()[worst].item():.6g})")
-        if got.numel() <= 64:
-            message += f"\ngot:\n{actual.detach()}\nexpected:\n{expected}"
+        wrong = int((error > atol + rtol * want.abs()).sum())
+        message = (f"{what}: values differ at {wrong} of {got.numel()} positions; max abs error "
+                   f"{error.max().item():.4g} at index {index} (got {got.flatten()[worst].item():.6g}, "
+                   f"expected {want.flatten()[worst].item():.6g})")
+        shown = f"got:\n{actual.detach()}\nexpected:\n{expected}"
+        if got.numel() <= 64 and max(map(len, shown.splitlines())) <= 90 and len(shown.splitlines()) <= 24:
+            message += "\n" + shown        # both tensors, whole, as they fit a terminal
+        else:                                 # too big to read whole: the worst entries, with their indices
+            order = error.flatten().argsort(descending=True)[:min(5, wrong)].tolist()
+            message += "\nlargest differences (index: got, expected):"
+            for flat in order:
+                where = tuple(int(i) for i in np.unravel_index(flat, tuple(got.shape)))
+                message += (f"\n  {where}: {got.flatten()[flat].item():.6g}, "
+                            f"{want.flatten()[flat].item():.6g}")
         raise AssertionError(message)
 
 

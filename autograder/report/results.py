@@ -172,24 +172,6 @@ def write_json(data: dict, path: Path) -> None:
     tmp.replace(path)
 
 
-def table(data: dict) -> str:
-    """A per-item table for the terminal, with the messages of failed cases."""
-    rows = [(t["name"], f"{t['score']:g}/{t['max_score']:g}", STATUS_MARK.get(t["status"], t["status"]))
-            for t in data["tests"]]
-    width = max([len(r[0]) for r in rows] + [10])
-    out = [f"{'check':<{width}}  {'points':>9}  status", "-" * (width + 19)]
-    for (name, points, mark), test in zip(rows, data["tests"]):
-        out.append(f"{name:<{width}}  {points:>9}  {mark}")
-        if test["status"] != "passed" and test["output"]:
-            out.extend(f"{'':4}{line}" for line in test["output"].splitlines()[:12])
-    out.append("-" * (width + 19))
-    out.append(f"{'total':<{width}}  {data['score']:g}/{data['max_score']:g}")
-    if data["output"]:
-        out.append("")
-        out.append(data["output"])
-    return "\n".join(out)
-
-
 def github(data: dict) -> None:
     """Inside GitHub Actions: a job summary in Markdown and a Points notice."""
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

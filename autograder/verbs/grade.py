@@ -18,6 +18,7 @@ def run(args: argparse.Namespace) -> int:
     sandbox.prestart()
     from autograder.pipeline import Run, UsageError, grade_paths, load_releases
     from autograder.report import results as report
+    from autograder.report import terminal
 
     graded, problems, status = Run(), [], 0
     try:
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     sandbox.reap()   # every process of every worker is gone before the results are out
     data = report.results_json(graded.results, problems, internal_error=status == 1)
     report.write_json(data, args.json)
-    print(report.table(data))
+    print(terminal.table(data))
     print(f"\nresults written to {args.json}")
     report.github(data)
     return status

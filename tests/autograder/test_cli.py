@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -110,3 +111,13 @@ def test_a_failure_replays_with_its_seed_for_anyone(regraded, tmp_path):
 
     assert outputs(replayed, copy) == outputs(first, notebook)
     assert errors(other) != errors(first), "the same hidden inputs without the seed?"
+
+
+def test_a_blank_01_report_fits_40_lines_of_100_columns(tmp_path):
+    """The student's first grading: every item of the blank release, one line each (issue 23)."""
+    env = dict(os.environ, COLUMNS="100")
+    run = run_cli("grade", ASSIGNMENTS / "01_corr2d" / "01_corr2d.ipynb", "--json", tmp_path / "r.json", env=env)
+    lines = run.stdout.splitlines()
+    assert len(lines) <= 40 and max(map(len, lines)) <= 100, run.stdout
+    assert sum("not attempted" in line for line in lines) == 5, run.stdout
+    assert "NotImplementedError" in json.loads((tmp_path / "r.json").read_text())["tests"][1]["output"]

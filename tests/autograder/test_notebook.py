@@ -102,11 +102,12 @@ def test_names_defined_only_in_cells_the_grader_skips_are_known_with_their_cell(
                                         "def shift_sum(X, K):\n    return X\nscale, (a, b) = 2, (3, 4)\n")
     submission = read_submission(path, release_01)
     assert set(submission.elsewhere) >= {"numpy_again", "PI", "shift_sum", "scale", "a", "b"}
-    assert submission.elsewhere["shift_sum"] == "cell 3 (`import numpy as numpy_again`, a cell you added)"
+    assert submission.elsewhere["shift_sum"] == \
+        "the 3rd cell from the top (`import numpy as numpy_again`, a cell you added)"
     assert "X_edge" in submission.elsewhere and "a cell you added" not in submission.elsewhere["X_edge"]
     assert "corr2d" not in submission.elsewhere                   # defined where the grader runs it
     hint = submission.hint("corr2d(X 3x3) raised NameError: name 'shift_sum' is not defined")
-    assert "'shift_sum' is defined only in cell 3" in hint and "does not run" in hint
+    assert "'shift_sum' is defined only in the 3rd cell from the top" in hint and "does not run" in hint
     assert submission.hint("raised NameError: name 'nowhere' is not defined") == ""
 
 
@@ -114,5 +115,5 @@ def test_the_feedback_of_a_name_error_names_the_cell_the_grader_did_not_run(tmp_
     result = grade_notebook(with_a_helper_cell(tmp_path), release_01)
     corr2d = [e for e in result.entries if e.name.startswith("01_corr2d/corr2d:")]
     assert corr2d and all(e.score == 0 for e in corr2d)
-    assert all("'shift_sum' is defined only in cell 3 (`def shift_sum(X, K):`, a cell you added), which the "
-               "grader does not run" in e.output for e in corr2d), [e.output for e in corr2d]
+    assert all("'shift_sum' is defined only in the 3rd cell from the top (`def shift_sum(X, K):`, a cell you added), "
+               "which the grader does not run" in e.output for e in corr2d), [e.output for e in corr2d]

@@ -53,3 +53,26 @@ def test_the_writer_puts_the_one_copy_back_into_a_stale_notebook(tmp_path):
                 if cell.metadata.get("nbgrader", {}).get("grade_id") != SETUP_GRADE_ID]
 
     assert others(path) == others(COURSE.source("01_corr2d")), "no other cell changes"
+
+
+def test_check_close_shows_small_tensors_whole_and_big_ones_as_their_worst_entries():
+    import pytest
+    import torch
+
+    from autograder.release.setup_helpers import check_close
+
+    expected = torch.arange(6.0).reshape(2, 3)
+    with pytest.raises(AssertionError) as small:
+        check_close(expected + torch.tensor([[0, 0, 0], [0, 2.5, 0]]), expected, "f(X)")
+    message = str(small.value)
+    assert "values differ at 1 of 6 positions" in message and "index (1, 1)" in message
+    assert message.count("tensor(") == 2 and "[3., 4., 5.]" in message, "both tensors, whole"
+    big = torch.zeros(40, 40)
+    wrong = big.clone()
+    wrong[7, 31], wrong[39, 0] = 3.0, -1.0
+    with pytest.raises(AssertionError) as large:
+        check_close(wrong, big, "f(X (40, 40))")
+    lines = str(large.value).splitlines()
+    assert "tensor(" not in str(large.value)
+    assert lines[1] == "largest differences (index: got, expected):"
+    assert lines[2:] == ["  (7, 31): 3, 0", "  (39, 0): -1, 0"], "the wrong entries, worst first, and no others"

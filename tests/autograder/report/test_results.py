@@ -8,6 +8,7 @@ import pytest
 
 from autograder.model import Entry, NotebookResult
 from autograder.report import results as report
+from autograder.report import terminal
 
 WEAK = "WEAK: limits only, no namespaces on this machine"
 
@@ -34,11 +35,11 @@ def test_results_json_follows_the_gradescope_schema_and_adds_up():
 def test_the_isolation_in_force_is_shown_in_the_file_and_the_table():
     data = report.results_json([result(WEAK)])
     assert data["isolation"] == [WEAK]
-    assert f"isolation: {WEAK}" in report.table(data)
+    assert f"isolation: {WEAK}" in terminal.table(data)
 
 
 def test_the_table_shows_why_a_check_failed():
-    text = report.table(report.results_json([result()]))
+    text = terminal.table(report.results_json([result()]))
     assert "returned shape (5, 7)" in text and "total" in text and "1/4" in text
 
 
