@@ -175,9 +175,12 @@ id, else your notebook), recorded in the results: grading again meets the same i
 graded by hand.
 
 **From scratch.** No ready-made convolution, pooling or im2col: {forbidden}. No autograd ({autograd})
-inside a graded function. The grader watches what each call of a graded function runs, so these count whatever
-route your code takes to them (an alias, `getattr`, a module that calls them for you), and only when a graded
-function runs them. Allowed: indexing and slicing, {allowed}.{exceptions}
+inside a graded function. The two fit together: your function must not call autograd itself, but it is built
+from torch operations, so when the grader (or your own later code) calls `.backward()` on its result, gradients
+flow back through it, as the checks "autograd flows through the result" test. The grader watches what each
+call of a graded function runs, so these count whatever route your code takes to them (an alias, `getattr`, a
+module that calls them for you), and only when a graded function runs them. Allowed: indexing and slicing,
+{allowed}.{exceptions}
 
 **What scores 0.** Nothing but this:
 - **That item**: breaking the from-scratch rule, and code in the item's own cell that could hide a route from the

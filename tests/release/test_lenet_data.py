@@ -180,3 +180,28 @@ def test_a_damaged_download_is_removed_and_the_digits_are_used(data, tmp_path, c
     out = capsys.readouterr().out
     assert "the download failed" in out and "wrong MD5" in out and "handwritten digits" in out
     assert len(train_iter.dataset) == 1437
+
+
+def test_a_download_that_gets_nothing_leaves_no_folder_it_made(data, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CNN_COURSE_OFFLINE", raising=False)
+    monkeypatch.setitem(data, "FASHION_MNIST_MIRRORS", [(tmp_path / "empty").as_uri() + "/"])
+    _, test_iter = data["load_data"](5, root=tmp_path / "data" / "fashion")
+    assert "using scikit-learn's handwritten digits" in capsys.readouterr().out
+    assert not (tmp_path / "data").exists(), "the offline fallback left the folders it made"
+    kept = tmp_path / "mine"
+    kept.mkdir()
+    with pytest.raises(OSError):
+        data["download_fashion_mnist"](kept)
+    assert kept.is_dir(), "a folder that was there before stays"
+
+
+def test_outside_jupyter_the_progress_bar_prints_each_epochs_line(data, capsys):
+    notebook = nbformat.read(ASSIGNMENTS / "05_lenet" / "05_lenet.ipynb", as_version=4)
+    source = next(cell.source for cell in notebook.cells if cell.source.startswith("def progress_bar("))
+    exec(compile(source, "<progress>", "exec"), data)  # noqa: S102 - the course's own cell
+    for epoch in (1, 2):
+        assert list(data["progress_bar"](range(4), f"epoch {epoch}/2")) == [0, 1, 2, 3]
+    assert list(data["progress_bar"](range(3), "off", enabled=False)) == [0, 1, 2]
+    lines = capsys.readouterr().out.split("\n")
+    assert [line.rsplit("\r", 1)[-1].split(" [")[0] for line in lines[:2]] == \
+        ["epoch 1/2: 4/4 minibatches", "epoch 2/2: 4/4 minibatches"]
