@@ -31,6 +31,8 @@ WRONG = {
     "global_avg_pool_backward": "return dout[:, :, None, None].expand(x_shape).clone()",
     "count_macs": "return count_parameters(net)",
     "confusion_matrix": "return torch.zeros(classes, classes, dtype=torch.int64)",
+    "relu_max_variant": "return nn.Sequential(*[nn.ReLU() if isinstance(layer, nn.Sigmoid) else "
+                        "nn.MaxPool2d(2, 2) if isinstance(layer, nn.AvgPool2d) else layer for layer in net])",
     "dilate_kernel": "return w.repeat_interleave(dilation, dim=2).repeat_interleave(dilation, dim=3)",
     "upsample2x": "return F.conv_transpose2d(x, torch.ones(x.shape[1], 1, 2, 2, dtype=x.dtype), stride=2, "
                   "groups=x.shape[1])",
