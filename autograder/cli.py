@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     everyone.add_argument("--release", type=Path, default=DEFAULT_RELEASE,
                           help="the trusted release notebooks (default: %(default)s)")
     everyone.add_argument("--public-only", action="store_true", help="skip the hidden cases")
+    everyone.add_argument("--push", action="store_true",
+                          help="feedback on each student's newest push (the every-push round), not the final "
+                               "grading: hidden inputs from a seed of the commit in collected.csv, which no final "
+                               "grading uses, and the students' messages show the kind of each hidden input, not its "
+                               "value (their instructor's feedback-instructor.md shows it)")
     everyone.add_argument("--assignments", nargs="+", default=None, metavar="NAME",
                           help="the assignments to grade (default: every one that a student submitted)")
     everyone.add_argument("--shard", type=_shard, default=None, metavar="I/N",

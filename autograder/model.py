@@ -91,6 +91,7 @@ class Entry:
     replay: str = ""         # the line of ``output`` that replays a failed hidden case: for the instructor
     verdict: str = ""        # "from-scratch" (the item broke the rule) or "tampering" (the notebook scores 0)
     used: tuple[str, ...] = ()   # what the verdict is for: the routes taken ("aten.convolution.default", "import gc")
+    output_full: str = ""    # ``output`` for the instructor, where the student's holds a hidden case's inputs back
 
     @property
     def name(self) -> str:

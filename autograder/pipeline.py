@@ -82,7 +82,8 @@ class Run:
 
 
 def grade_paths(paths: list[Path], releases: dict[str, Release], hidden: bool = True, seed: int | None = None,
-                student: str | None = None, progress: Callable[[NotebookResult], None] | None = None) -> Run:
+                student: str | None = None, progress: Callable[[NotebookResult], None] | None = None,
+                push: str | None = None) -> Run:
     """Grade every notebook that ``paths`` name (files, assignment folders, submission folders).
 
     Every process of every worker is gone when it returns, so nothing a notebook started outlives its report.
@@ -97,7 +98,7 @@ def grade_paths(paths: list[Path], releases: dict[str, Release], hidden: bool = 
     try:
         for notebook, assignment in targets:
             run.results.append(grade_notebook(notebook, releases[assignment], hidden=hidden, seed=seed,
-                                              student=student))
+                                              student=student, push=push))
             if progress:
                 progress(run.results[-1])
     finally:
@@ -108,8 +109,12 @@ def grade_paths(paths: list[Path], releases: dict[str, Release], hidden: bool = 
 # -- grading one notebook ------------------------------------------------------
 
 def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int | None = None,
-                   student: str | None = None) -> NotebookResult:
-    """Grade one notebook; ``seed`` replays a recorded grading, ``student`` names whose notebook it is."""
+                   student: str | None = None, push: str | None = None) -> NotebookResult:
+    """Grade one notebook; ``seed`` replays a recorded grading, ``student`` names whose notebook it is.
+
+    ``push`` (a commit, "" when unknown) grades it for a push's feedback: the hidden inputs come from a seed of
+    that push, never the final grading's, and the student's messages hold those inputs back (``score``'s ``hold``).
+    """
     started = time.monotonic()
     result = NotebookResult(str(path), release.assignment)
     result.manual = [{"name": f"{release.assignment}/{m.grade_id}: written answer", "assignment": release.assignment,
@@ -126,7 +131,7 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
     result.notes.extend(submission.notes)
     static, tampering = scan_submission(submission)
     student_sources = [cell.source for cell in submission.cells if not cell.trusted]
-    chosen = seeds.for_notebook(path, release.assignment, student_sources, student, seed)
+    chosen = seeds.for_notebook(path, release.assignment, student_sources, student, seed, push=push)
     try:
         judgement = _judge(release, submission.cells, hidden, chosen.value)
     except Exception as error:  # noqa: BLE001 - keep the score's denominator, report, go on
@@ -148,7 +153,8 @@ def grade_notebook(path: Path, release: Release, hidden: bool = True, seed: int 
                             "anyone with the hidden cases can tell which inputs a notebook will meet")
         result.instructor_only.append(result.notes[-1])
     replay = f"replay: python -m autograder grade {shlex.quote(str(path))} --seed {chosen.value}"
-    result.entries, warnings = score(release, judgement, static, tampering, replay, submission.hint)
+    result.entries, warnings = score(release, judgement, static, tampering, replay, submission.hint,
+                                     hold=push is not None)
     result.notes.extend(warnings)
     result.seconds = time.monotonic() - started
     return result
@@ -176,11 +182,14 @@ def scan_submission(submission: Submission) -> tuple[list[Route], list[Route]]:
 
 def score(release: Release, judgement: judge.Judgement, static: list[Route] = (),
           tampering: list[Route] = (), replay: str = "",
-          hint: Callable[[str], str] = lambda output: "") -> tuple[list[Entry], list[str]]:
+          hint: Callable[[str], str] = lambda output: "", hold: bool = False) -> tuple[list[Entry], list[str]]:
     """Entries per case, and notes; the from-scratch rule zeroes an item, tampering the whole notebook.
 
     A failed case's output gains ``hint(output)`` when there is one (a name defined in a cell that is
     not run); a failed hidden case's ends with ``replay``, the command that meets the same inputs again.
+
+    With ``hold`` (a push's feedback), a hidden case's message shows the kind of each input value, not the value
+    (``values.hold_back``); the full message stays in the entry's ``output_full``, for the instructor.
 
     Without the assignment's declaration (the hidden cases are not installed),
     its rule exceptions are unknown: routes seen at run time are then reported
@@ -206,6 +215,8 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
                 output = "\n".join([case.output, *filter(None, extra)])
                 entry = Entry(release.assignment, item, case.title, worth if case.passed else 0.0, worth, output,
                               replay="" if case.passed or case.public else replay)
+                if hold and case.held and not case.public:
+                    entry.output_full, entry.output = output, "\n".join([case.held, *filter(None, extra)])
                 if case.public and case.passed and not earned_hidden:
                     entry.score = 0.0
                     entry.output = ("the public checks pass, but no hidden check does: public points count "
@@ -223,8 +234,10 @@ def score(release: Release, judgement: judge.Judgement, static: list[Route] = ()
         if broken:
             for entry in item_entries:
                 entry.score = 0.0
-                entry.output = (entry.output + "\n" if entry.output else "") + \
-                    f"scored 0: {item_id} breaks the from-scratch rule (see that entry)"
+                verdict = f"scored 0: {item_id} breaks the from-scratch rule (see that entry)"
+                entry.output = (entry.output + "\n" if entry.output else "") + verdict
+                if entry.output_full:
+                    entry.output_full += "\n" + verdict
             item_entries.append(Entry(
                 release.assignment, item, "from-scratch rule", 0.0, 0.0,
                 "This item scores 0: it used " + ", ".join(map(str, broken)) +

@@ -52,6 +52,7 @@ SLOW = {
         "test_stripped_metadata_falls_back_to_cell_ids", "test_an_edited_test_cell_changes_nothing_but_a_note",
         "test_a_deleted_solution_cell_loses_only_what_needs_it", "test_a_huge_output_cell_is_ignored",
         "test_the_feedback_of_a_name_error_names_the_cell_the_grader_did_not_run"),
+    "autograder/verbs/test_push_feedback.py": (),
     "autograder/verbs/test_publish.py": ("test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once",),
     "autograder/sandbox/test_process.py": (
         "test_a_dead_zygote_is_started_again", "test_cells_that_kill_or_hang_the_worker_are_skipped",

@@ -225,7 +225,7 @@ def test_receptive_field_stacks(student):
         n = r.randint(1, 6)
         stacks.append(([r.choice([1, 2, 3, 5, 7]) for _ in range(n)], [r.randint(1, 3) for _ in range(n)]))
     for kernels, strides in stacks:
-        call = f"receptive_field({kernels}, strides={strides})"
+        call = expect.call("receptive_field", kernels, strides=strides)
         got = student.receptive_field(kernels) if strides is None else student.receptive_field(kernels, strides)
         expect.equal(call, got, ref_receptive_field(kernels, strides))
 
@@ -233,6 +233,7 @@ def test_receptive_field_stacks(student):
 @item("receptive_field")
 def test_receptive_field_mismatched_lengths(student):
     """Kernel and stride lists of different lengths raise ValueError (and equal lengths do not)"""
-    expect.equal("receptive_field([3, 3], strides=[2, 1])", student.receptive_field([3, 3], [2, 1]),
-                 ref_receptive_field([3, 3], [2, 1]))
-    expect.raises("receptive_field([3, 3], strides=[2])", lambda: student.receptive_field([3, 3], [2]))
+    # Not the notebook's public example ([3, 3] and [2, 1]): an answer written for that alone passes nothing here.
+    expect.equal(expect.call("receptive_field", [3, 5], strides=[2, 1]), student.receptive_field([3, 5], [2, 1]),
+                 ref_receptive_field([3, 5], [2, 1]))
+    expect.raises(expect.call("receptive_field", [3, 3], strides=[2]), lambda: student.receptive_field([3, 3], [2]))

@@ -43,16 +43,16 @@ def test_output_shape_defaults_and_int_kernel(student):
     r = rng()
     for _ in range(10):
         H, W, k = r.randint(5, 30), r.randint(5, 30), r.randint(1, 5)
-        int_pair(f"output_shape(({H}, {W}), {k})", student.output_shape((H, W), k),
+        int_pair(expect.call("output_shape", (H, W), k), student.output_shape((H, W), k),
                  ref_output_shape((H, W), (k, k)))
 
 
 @item("output_shape")
 def test_output_shape_impossible(student):
     """A kernel larger than the padded input raises ValueError (and one that fits does not)"""
-    int_pair("output_shape((5, 4), (5, 1), 0, 1)", student.output_shape((5, 4), (5, 1), 0, 1), (1, 4))
+    int_pair(expect.call("output_shape", (5, 4), (5, 1), 0, 1), student.output_shape((5, 4), (5, 1), 0, 1), (1, 4))
     for args in [((3, 3), (4, 1), 0, 1), ((5, 2), (3, 5), (0, 1), 1), ((2, 2), (5, 5), 1, 2)]:
-        expect.raises(f"output_shape{args}", lambda args=args: student.output_shape(*args))
+        expect.raises(expect.call("output_shape", *args), lambda args=args: student.output_shape(*args))
 
 
 # -- pad2d -------------------------------------------------------------------------
@@ -219,5 +219,5 @@ def test_param_count(student):
     for c_in, c_out, kernel, bias in settings:
         k_h, k_w = pair(kernel)
         expected = (c_in * k_h * k_w + int(bias)) * c_out
-        expect.equal(f"conv_param_count({c_in}, {c_out}, {kernel}, bias={bias})",
+        expect.equal(expect.call("conv_param_count", c_in, c_out, kernel, bias=bias),
                      student.conv_param_count(c_in, c_out, kernel, bias=bias), expected)

@@ -346,7 +346,7 @@ def test_layer_shapes_of_lenet_and_other_nets(student):
     nets = [(student.probe_net(LENET), LENET, (1, 28, 28))] + [probe(student, name) for name in ("strided", "dropout")]
     for net, layers, shape in nets:
         input_shape = (r.randint(1, 6), *shape)
-        call = f"layer_shapes(<{len(layers)}-layer net>, {input_shape})"
+        call = f"layer_shapes(<{len(layers)}-layer net>, {expect.shown(input_shape)})"
         expect.equal(call, student.layer_shapes(net, input_shape), ref_layer_shapes(build(layers), input_shape))
 
 
@@ -356,7 +356,7 @@ def test_layer_shapes_leaves_the_net_alone(student):
     net, layers, shape = probe(student, "batchnorm")
     net.train()
     before = state_of(student, net)
-    call = f"layer_shapes(<net with BatchNorm, in training mode>, {(1, *shape)})"
+    call = f"layer_shapes(<net with BatchNorm, in training mode>, {expect.shown((1, *shape))})"
     expect.equal(call, student.layer_shapes(net, (1, *shape)), ref_layer_shapes(build(layers), (1, *shape)))
     after = state_of(student, net)
     changed = [name for name in before if not torch.equal(before[name], after[name])]

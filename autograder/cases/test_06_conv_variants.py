@@ -362,7 +362,7 @@ def test_dilated_receptive_field_stacks(student):
         n = r.randint(1, 5)
         stacks.append(([r.choice([1, 2, 3, 5, 7]) for _ in range(n)], [r.randint(1, 4) for _ in range(n)]))
     for kernels, dilations in stacks:
-        expect.equal(f"dilated_receptive_field({kernels}, {dilations})",
+        expect.equal(expect.call("dilated_receptive_field", kernels, dilations),
                      student.dilated_receptive_field(kernels, dilations),
                      ref_dilated_receptive_field(kernels, dilations))
 
@@ -370,10 +370,11 @@ def test_dilated_receptive_field_stacks(student):
 @item("dilated_receptive_field")
 def test_dilated_receptive_field_mismatched_lengths(student):
     """Kernel and dilation lists of different lengths raise ValueError"""
-    expect.equal("dilated_receptive_field([3, 3], [2, 1])", student.dilated_receptive_field([3, 3], [2, 1]),
-                 ref_dilated_receptive_field([3, 3], [2, 1]))
-    expect.raises("dilated_receptive_field([3, 3], [2])", lambda: student.dilated_receptive_field([3, 3], [2]))
-    expect.raises("dilated_receptive_field([], [1])", lambda: student.dilated_receptive_field([], [1]))
+    expect.equal(expect.call("dilated_receptive_field", [3, 3], [2, 1]),
+                 student.dilated_receptive_field([3, 3], [2, 1]), ref_dilated_receptive_field([3, 3], [2, 1]))
+    for kernels, dilations in [([3, 3], [2]), ([], [1])]:
+        expect.raises(expect.call("dilated_receptive_field", kernels, dilations),
+                      lambda kernels=kernels, dilations=dilations: student.dilated_receptive_field(kernels, dilations))
 
 
 # -- separate_kernel and corr2d_separable -----------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from autograder.sandbox.values import a_or_an, describe
+from autograder.sandbox.values import a_or_an, describe, describe_call
 
 
 class CaseFailure(AssertionError):
@@ -19,6 +19,16 @@ class CaseFailure(AssertionError):
 
 def fail(message: str) -> None:
     raise CaseFailure(message)
+
+
+def call(name: str, *args: Any, **kwargs: Any) -> str:
+    """A call's label for a message: tensors by shape, Python values held (a push's feedback shows their kind)."""
+    return describe_call(name, args, kwargs)
+
+
+def shown(value: Any) -> str:
+    """One input value for a message, held as :func:`call` holds them."""
+    return describe(value, hold=True)
 
 
 def tensor_like(call: str, actual: Any, expected: torch.Tensor, *, check_dtype: bool = True,

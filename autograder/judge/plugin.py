@@ -34,7 +34,7 @@ from autograder.judge import seeds
 from autograder.judge.expect import CaseFailure
 from autograder.model import CallRecord, LoadReport
 from autograder.notebook import Cell, Release
-from autograder.sandbox import confine
+from autograder.sandbox import confine, values
 from autograder.sandbox.process import GraderFault, Limits
 from autograder.student.base import StudentError
 from autograder.student.sandboxed import Student
@@ -54,6 +54,13 @@ class CaseResult:
     weight: float
     passed: bool = False
     output: str = "the case reported no result"
+    held: str = ""       # the output with its input values held back (values.hold_back), where it differs
+
+    def record(self, text: str) -> None:
+        """The message, in full, and with its held values shown by kind (for a push's feedback)."""
+        self.output = values.reveal(text)
+        shown = values.hold_back(text)
+        self.held = shown if shown != self.output else ""
 
 
 @dataclass(frozen=True)
@@ -193,10 +200,10 @@ class JudgePlugin:
             return report
         if call.when == "call":
             result.passed = report.passed
-            result.output = "" if report.passed else _message(call.excinfo, result.public)
+            result.record("" if report.passed else _message(call.excinfo, result.public))
         elif report.failed:  # setup or teardown failed
             result.passed = False
-            result.output = _message(call.excinfo, result.public)
+            result.record(_message(call.excinfo, result.public))
         return report
 
 
@@ -211,7 +218,9 @@ def _message(excinfo: pytest.ExceptionInfo | None, public: bool) -> str:
     if excinfo is None:
         return "failed"
     error = excinfo.value
-    if isinstance(error, (CaseFailure, StudentError)):
+    if isinstance(error, StudentError):
+        return error.marked
+    if isinstance(error, CaseFailure):
         return str(error)
     if public:
         line = _public_line(excinfo)

@@ -37,6 +37,7 @@ SECRET_ENV = "AUTOGRADER_COURSE_SECRET"
 SECRET_FILE = COURSE.secret_file
 SEED_BITS = 53
 NBGRADER_FOLDERS = ("submitted", "autograded", "feedback")
+NUL_LINE = "\n\0"     # between the graded cells' sources, in the content a notebook's seed is drawn from
 DEFAULT = 0    # cases run outside a grading (the project's own tests) draw from this seed
 
 
@@ -63,15 +64,28 @@ def nbgrader_student(path: Path, assignment: str) -> str | None:
 
 
 def for_notebook(path: Path, assignment: str, sources: list[str], student: str | None = None,
-                 override: int | None = None) -> Seed:
-    """The seed of one graded notebook: ``override`` (``--seed``), else derived from who and what it is."""
+                 override: int | None = None, push: str | None = None) -> Seed:
+    """The seed of one graded notebook: ``override`` (``--seed``), else derived from who and what it is.
+
+    ``push`` (the commit a push's feedback is for) draws from a seed of that push: HMAC of the assignment, the
+    student and ``push:<commit>``, a message that no final grading's seed is made of. So the final grading meets
+    inputs that no push's feedback showed, and grading the same commit again meets the same ones.
+    """
     if override is not None:
         return Seed(override, "--seed")
     student = student or nbgrader_student(path, assignment)
     if student:
-        return Seed(mix(course_secret(), assignment, f"student:{student}"), f"student {student!r}")
-    content = hashlib.sha256("\n\0".join(sources).encode()).hexdigest()
-    return Seed(mix(course_secret(), assignment, f"notebook:{content}"), "notebook content")
+        who = f"student:{student}"
+    else:
+        who = f"notebook:{hashlib.sha256(NUL_LINE.join(sources).encode()).hexdigest()}"
+    if push is not None:
+        return Seed(mix(course_secret(), assignment, who, f"push:{push}"),
+                    f"{_origin(student)}, push of commit {push[:12] or '(unknown)'}")
+    return Seed(mix(course_secret(), assignment, who), _origin(student))
+
+
+def _origin(student: str | None) -> str:
+    return f"student {student!r}" if student else "notebook content"
 
 
 # -- the streams of one case ----------------------------------------------------------

@@ -42,7 +42,9 @@ def results_json(results: list[NotebookResult], problems: list[str] = (), intern
                 # the line of the output that replays it, which only the instructor needs, and a verdict of the
                 # rules ("from-scratch" for the item, "tampering" for the notebook) with the routes it is for.
                 "extra_data": {"assignment": entry.assignment, "item": entry.item, "replay": entry.replay,
-                               "verdict": entry.verdict, "used": list(entry.used)},
+                               "verdict": entry.verdict, "used": list(entry.used),
+                               # a push's feedback: the message with the hidden inputs, for the instructor alone
+                               **({"output_full": entry.output_full} if entry.output_full else {})},
                 "score": _round(entry.score),
                 "max_score": _round(entry.max_score),
                 "status": entry.status,
@@ -249,7 +251,8 @@ def feedback_markdown(student: str, data: dict, for_student: bool = False) -> st
         if failed:
             lines += ["", "### What went wrong", ""]
             for test in failed:
-                output = student_output(test) if for_student else test["output"]
+                output = student_output(test) if for_student else \
+                    test["extra_data"].get("output_full") or test["output"]
                 lines += [f"**{inline(test['name'])}**", "", fence(output.strip()), ""]
         lines.append("")
     lines += _graded_by_hand(data.get("manual", []))

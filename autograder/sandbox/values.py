@@ -8,11 +8,34 @@ functions, so both views of a submission agree. torch is imported on first use.
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Any
 
+# An input value in a message, as ``held(full, shown)`` marks it: the full text for the instructor and the notebook's
+# public checks, ``shown`` (its kind: "a list of 2 ints") where feedback holds the hidden inputs back (a push's).
+HOLD, SHOWN, END = "\ue000", "\ue001", "\ue002"
+_HELD = re.compile(f"{HOLD}([^{HOLD}{SHOWN}{END}]*){SHOWN}([^{HOLD}{SHOWN}{END}]*){END}")
+SCALARS = (int, float, bool, str, type(None))
 
-def describe(value: Any) -> str:
-    """Short, shape-level description of an argument or a result."""
+
+def held(full: str, shown: str) -> str:
+    """``full`` in a message, to be shown as ``shown`` where the inputs are held back (:func:`hold_back`)."""
+    return f"{HOLD}{full}{SHOWN}{shown}{END}"
+
+
+def reveal(text: str) -> str:
+    """``text`` with every held value in full."""
+    return _HELD.sub(r"\1", text)
+
+
+def hold_back(text: str) -> str:
+    """``text`` with every held value shown by its kind only."""
+    return _HELD.sub(r"\2", text)
+
+
+def describe(value: Any, hold: bool = False) -> str:
+    """Short, shape-level description of an argument or a result; with ``hold``, Python values (numbers, strings,
+    lists of them) are :func:`held`: tensors are described by their shapes, which are never held back."""
     import torch
 
     if isinstance(value, torch.Tensor):
@@ -23,11 +46,26 @@ def describe(value: Any) -> str:
     if callable(remote_type):
         return f"<{remote_type(value)} object>"
     if isinstance(value, (list, tuple)) and len(value) <= 8:
-        inner = ", ".join(describe(v) for v in value)
+        if hold and all(isinstance(v, SCALARS) for v in value):
+            return held(describe(value), kind_of(value))
+        inner = ", ".join(describe(v, hold) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
-    if isinstance(value, (int, float, bool, str)) or value is None:
-        return repr(value)
+    if isinstance(value, SCALARS):
+        return held(repr(value), kind_of(value)) if hold else repr(value)
     return type(value).__name__
+
+
+def kind_of(value: Any) -> str:
+    """What a held value is shown as: "an int", "None", "a list of 3 ints", "a tuple of 2 values"."""
+    if value is None:
+        return "None"
+    if isinstance(value, (list, tuple)):
+        names = {type(v).__name__ for v in value}
+        what = f"{names.pop()}s" if len(names) == 1 else "values"
+        if not value:
+            return f"an empty {type(value).__name__}"
+        return f"{a_or_an(type(value).__name__)} of {len(value)} {what}"
+    return a_or_an(type(value).__name__)
 
 
 def a_or_an(word: str) -> str:
@@ -39,7 +77,8 @@ def a_or_an(word: str) -> str:
 
 
 def describe_call(name: str, args: tuple, kwargs: dict) -> str:
-    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+    """``name(arguments)`` with tensors by shape and Python values held (:func:`held`)."""
+    parts = [describe(a, hold=True) for a in args] + [f"{k}={describe(v, hold=True)}" for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
 

@@ -25,11 +25,13 @@ class StudentError(Exception):
     """A call into student code failed: it raised, timed out or killed the worker.
 
     ``kinds`` names the built-in exception classes the student's error derives
-    from (empty for a timeout or a crash); ``record`` is the call's record.
+    from (empty for a timeout or a crash); ``record`` is the call's record. The message names the call's
+    inputs in full; ``marked`` keeps them held (``values.held``), for a push's feedback.
     """
 
     def __init__(self, message: str, kinds: tuple[str, ...] = (), record: CallRecord | None = None) -> None:
-        super().__init__(message)
+        super().__init__(values.reveal(message))
+        self.marked = message
         self.kinds = kinds
         self.record = record
 

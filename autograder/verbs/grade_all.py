@@ -118,12 +118,14 @@ def grader_digest(releases: dict[str, Release]) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(folder: Path, releases: dict[str, Release], hidden: bool, grader: str) -> dict:
+def fingerprint(folder: Path, releases: dict[str, Release], hidden: bool, grader: str,
+                push: str | None = None) -> dict:
     """What one student's grading depends on, as results.json's ``fingerprint`` records it.
 
     ``grader``: :func:`grader_digest`. ``notebooks``: assignment -> sha256 of the submitted notebook's bytes.
     ``hidden``: graded with the hidden cases. ``seeds``: assignment -> the seed of its hidden inputs, which the
-    student id and the course secret decide (an HMAC: it changes with the secret, and does not reveal it).
+    student id and the course secret decide (an HMAC: it changes with the secret, and does not reveal it), and
+    for a push's feedback (``push``, the commit) the commit too.
     """
     try:
         notebooks = find_notebooks(folder, releases)
@@ -138,21 +140,27 @@ def fingerprint(folder: Path, releases: dict[str, Release], hidden: bool, grader
     return {"grader": grader,
             "notebooks": {assignment: " ".join(found) for assignment, found in sorted(hashes.items())},
             "hidden": hidden,
-            "seeds": {assignment: seeds.for_notebook(folder / assignment, assignment, [], student=folder.name).value
+            "seeds": {assignment: seeds.for_notebook(folder / assignment, assignment, [], student=folder.name,
+                                                     push=push).value
                       for assignment in sorted(hashes)}}
 
 
 # -- one student --------------------------------------------------------------------------------------
 
 def grade_student(folder: Path, releases: dict[str, Release], out: Path, hidden: bool = True,
-                  grader: str | None = None) -> StudentRow:
-    """Grade every notebook of one student; write their results.json and feedback.md; return their row."""
+                  grader: str | None = None, push: bool = False) -> StudentRow:
+    """Grade every notebook of one student; write their results.json and feedback.md; return their row.
+
+    ``push``: for a push's feedback (the every-push round): inputs from a seed of the collected commit, and the
+    student's messages hold the hidden inputs back (``pipeline.grade_notebook``'s ``push``).
+    """
+    found = next((found for found in read_record(folder.parent) if found.student == folder.name), None)
+    commit = (found.commit if found is not None else "") if push else None
     # Taken before the notebooks are read: a notebook changed meanwhile is graded again by --resume.
-    stamp = fingerprint(folder, releases, hidden, grader or grader_digest(releases))
-    run = grade_paths([folder], releases, hidden=hidden, student=folder.name)
+    stamp = fingerprint(folder, releases, hidden, grader or grader_digest(releases), commit)
+    run = grade_paths([folder], releases, hidden=hidden, student=folder.name, push=commit)
     data = report.results_json(run.results, run.unusable)
     data["fingerprint"] = stamp
-    found = next((found for found in read_record(folder.parent) if found.student == folder.name), None)
     if found is not None and found.penalty:       # late: the student's feedback says what it costs
         data = report.with_late(data, found.deadline, found.late_seconds, found.penalty)
     report.write_student(out / folder.name, data)
@@ -302,9 +310,10 @@ def _die_with(parent: int | None) -> None:
         os._exit(1)
 
 
-def _grade_in_judge(folder: Path, out: Path, hidden: bool, grader: str | None = None) -> StudentRow:
+def _grade_in_judge(folder: Path, out: Path, hidden: bool, grader: str | None = None,
+                    push: bool = False) -> StudentRow:
     try:
-        return grade_student(folder, _releases, out, hidden, grader)
+        return grade_student(folder, _releases, out, hidden, grader, push)
     except Exception:  # noqa: BLE001 - report it on this student's row
         return _crashed(folder, _releases, out, traceback.format_exc(limit=3))
 
@@ -314,7 +323,7 @@ def _grade_in_judge(folder: Path, out: Path, hidden: bool, grader: str | None = 
 def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hidden: bool = True,
                 progress: bool = True, assignments: list[str] | None = None,
                 nbgrader_db: str | None = None, shard: tuple[int, int] | None = None,
-                resume: bool = False, force: bool = False) -> list[StudentRow]:
+                resume: bool = False, force: bool = False, push: bool = False) -> list[StudentRow]:
     """Grade every student under ``submitted``; write their files and ``out/gradebook.csv``; return the rows.
 
     The assignments graded (and the gradebook's columns) are ``assignments``, by default those that at
@@ -323,6 +332,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
     ``out`` must be new or empty, unless ``resume`` (students whose :func:`fingerprint` is unchanged keep their
     results) or ``force`` (the earlier run's students and gradebook are deleted first). SIGINT and SIGTERM
     raise :class:`Interrupted` once everything started here is stopped and the gradebook is written.
+    ``push``: feedback on each student's collected commit (:func:`grade_student`), not the final grading.
     """
     releases = load_releases(release_dir)
     folders = students_of(submitted)
@@ -363,7 +373,8 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
         if resume:
             pending = []
             for folder in folders:
-                row = _taken_over(folder, releases, out, fingerprint(folder, releases, hidden, grader))
+                commit = (collected[folder.name].commit if folder.name in collected else "") if push else None
+                row = _taken_over(folder, releases, out, fingerprint(folder, releases, hidden, grader, commit))
                 if row is None:
                     pending.append(folder)
                 else:
@@ -371,7 +382,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
             print(f"--resume: {len(rows)} of {len(folders)} students taken over from {out} (notebooks, grader and "
                   f"seeds unchanged); {len(pending)} to grade", flush=True)
         write()
-        _grade(pending, releases, out, jobs, hidden, grader, progress, finish, write)
+        _grade(pending, releases, out, jobs, hidden, grader, progress, finish, write, push)
         for student in collected:    # on the roster, but nothing was collected: a row all the same
             if student not in rows:
                 finish(student, book.row_from_results(student, {}, releases))
@@ -385,7 +396,7 @@ def grade_class(submitted: Path, release_dir: Path, out: Path, jobs: int = 1, hi
 
 
 def _grade(pending: list[Path], releases: dict[str, Release], out: Path, jobs: int, hidden: bool, grader: str,
-           progress: bool, finish, write) -> None:
+           progress: bool, finish, write, push: bool = False) -> None:
     """Grade the ``pending`` students in ``jobs`` judge processes; ``finish`` each row and ``write`` the
     gradebook as each student is done."""
     if not pending:
@@ -407,7 +418,8 @@ def _grade(pending: list[Path], releases: dict[str, Release], out: Path, jobs: i
             # Not a `with` block: leaving one waits for every judge to finish, where an interruption kills them.
             pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_judge,
                                                           initargs=(releases, threads, os.getpid()))
-            futures = {pool.submit(_grade_in_judge, folder, out, hidden, grader): folder for folder in pending}
+            futures = {pool.submit(_grade_in_judge, folder, out, hidden, grader, push): folder
+                       for folder in pending}
             for future in concurrent.futures.as_completed(futures):
                 folder = futures[future]
                 try:
@@ -468,7 +480,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         rows = grade_class(args.submitted, args.release, out, jobs=args.jobs, hidden=not args.public_only,
                            assignments=args.assignments, nbgrader_db=database, shard=args.shard,
-                           resume=args.resume, force=args.force)
+                           resume=args.resume, force=args.force, push=args.push)
     except UsageError as error:
         print(f"usage: {error}", file=sys.stderr)
         return 2

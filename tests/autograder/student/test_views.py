@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from autograder.notebook import Cell
+from autograder.sandbox import values
 from autograder.sandbox.process import Limits
 from autograder.student.base import StudentError
 from autograder.student.kernel import LocalStudent
@@ -59,7 +60,7 @@ def test_errors_keep_their_built_in_class_and_are_recorded(student):
         student.fail("value")
     with pytest.raises(LookupError):
         student.fail("index")
-    assert student.records[-1].error.startswith("fail('index') raised IndexError")
+    assert values.reveal(student.records[-1].error).startswith("fail('index') raised IndexError")
 
 
 def test_a_missing_name_is_a_name_error(student):

@@ -66,7 +66,7 @@ def stand_in(tmp_path, monkeypatch):
     def start(releases, threads, parent=None):
         grade_all._releases = releases
 
-    def grade_paths(paths, releases, hidden=True, student=None):
+    def grade_paths(paths, releases, hidden=True, student=None, push=None):
         with open(log, "a") as handle:
             handle.write(f"{student}\n")
         return Run()

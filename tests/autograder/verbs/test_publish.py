@@ -6,6 +6,7 @@ The gradebook is written with report's own functions; the API is tests/fake_gith
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
 
@@ -273,8 +274,11 @@ def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(t
         fetched = _run("fetch", "--roster", str(roster), "--org", "course-org", "--prefix", "cnn", "--into",
                        str(inbox), "--assignments", "01_corr2d", "--api-url", api.url, env=holding)
         assert fetched.returncode == 0, fetched.stderr
-        graded = _run("grade-all", str(inbox), "--out", str(tmp_path / "gradebook"), "--jobs", "2", env=plain)
+        graded = _run("grade-all", str(inbox), "--push", "--out", str(tmp_path / "gradebook"), "--jobs", "2",
+                      env=plain)
         assert graded.returncode == 0, graded.stderr + graded.stdout
+        seed = json.loads((tmp_path / "gradebook" / "alice" / "results.json").read_text())["seeds"][0]["from"]
+        assert f"push of commit {api.resolve('course-org/cnn-alice', 'HEAD')[:12]}" in seed, seed
         posted = _run("publish", str(inbox), str(tmp_path / "gradebook"), "--api-url", api.url, env=holding)
         assert posted.returncode == 0 and "posted 3 grade(s)" in posted.stdout, posted.stderr
 
