@@ -117,10 +117,11 @@ def test_corr2d_gradients_flow(student):
 
 @item("corr2d")
 def test_corr2d_impossible_sizes(student):
-    """A kernel larger than the input raises ValueError (and one that fits does not)"""
+    """A kernel larger than the input, or an X or K that is not 2-D, raises ValueError (and one that fits does not)"""
     X, K = torch.randn(4, 5), torch.randn(2, 2)
     expect.close("corr2d(X 4x5, K 2x2)", student.corr2d(X, K), ref_corr2d(X, K))
-    for X_shape, K_shape in [((3, 3), (4, 2)), ((5, 2), (1, 3)), ((2, 2), (3, 3))]:
+    for X_shape, K_shape in [((3, 3), (4, 2)), ((5, 2), (1, 3)), ((2, 2), (3, 3)), ((2, 4, 4), (2, 2)),
+                             ((4, 4), (2,))]:
         X, K = torch.randn(*X_shape), torch.randn(*K_shape)
         expect.raises(f"corr2d(X {X_shape}, K {K_shape})", lambda X=X, K=K: student.corr2d(X, K))
 
@@ -213,6 +214,17 @@ def test_conv2d_strict_random_shapes(student):
     expect.unchanged(call, hint=" (torch.flip returns a copy)")
 
 
+@item("conv2d_strict")
+def test_conv2d_strict_follows_corr2d_rules(student):
+    """corr2d's rules: mixed dtypes are promoted, and the shapes corr2d refuses raise ValueError"""
+    X, K = torch.randint(-5, 6, (5, 6)), torch.randn(3, 2)
+    expect.close("conv2d_strict(X 5x6 int64, K 3x2 float32)", student.conv2d_strict(X, K),
+                 ref_corr2d(X, K.flip(0, 1)))
+    for X_shape, K_shape in [((3, 3), (4, 2)), ((2, 4, 4), (2, 2)), ((4, 4), (2,))]:
+        X, K = torch.randn(*X_shape), torch.randn(*K_shape)
+        expect.raises(f"conv2d_strict(X {X_shape}, K {K_shape})", lambda X=X, K=K: student.conv2d_strict(X, K))
+
+
 # -- receptive_field ----------------------------------------------------------
 
 @item("receptive_field")
@@ -232,8 +244,11 @@ def test_receptive_field_stacks(student):
 
 @item("receptive_field")
 def test_receptive_field_mismatched_lengths(student):
-    """Kernel and stride lists of different lengths raise ValueError (and equal lengths do not)"""
+    """Lists of different lengths, or a size or stride below 1, raise ValueError (and equal lengths do not)"""
     # Not the notebook's public example ([3, 3] and [2, 1]): an answer written for that alone passes nothing here.
     expect.equal(expect.call("receptive_field", [3, 5], strides=[2, 1]), student.receptive_field([3, 5], [2, 1]),
                  ref_receptive_field([3, 5], [2, 1]))
     expect.raises(expect.call("receptive_field", [3, 3], strides=[2]), lambda: student.receptive_field([3, 3], [2]))
+    for kernels, strides in [([3, 0], [1, 1]), ([3, 3], [1, 0])]:
+        expect.raises(expect.call("receptive_field", kernels, strides=strides),
+                      lambda kernels=kernels, strides=strides: student.receptive_field(kernels, strides))

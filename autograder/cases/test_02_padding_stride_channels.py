@@ -49,9 +49,10 @@ def test_output_shape_defaults_and_int_kernel(student):
 
 @item("output_shape")
 def test_output_shape_impossible(student):
-    """A kernel larger than the padded input raises ValueError (and one that fits does not)"""
+    """A kernel larger than the padded input, a size or stride below 1 or a negative padding raises ValueError"""
     int_pair(expect.call("output_shape", (5, 4), (5, 1), 0, 1), student.output_shape((5, 4), (5, 1), 0, 1), (1, 4))
-    for args in [((3, 3), (4, 1), 0, 1), ((5, 2), (3, 5), (0, 1), 1), ((2, 2), (5, 5), 1, 2)]:
+    for args in [((3, 3), (4, 1), 0, 1), ((5, 2), (3, 5), (0, 1), 1), ((2, 2), (5, 5), 1, 2), ((0, 5), (1, 1), 0, 1),
+                 ((5, 5), (0, 2), 0, 1), ((5, 5), (3, 3), 0, (1, 0)), ((5, 5), (3, 3), (1, -1), 1)]:
         expect.raises(expect.call("output_shape", *args), lambda args=args: student.output_shape(*args))
 
 
@@ -87,10 +88,11 @@ def test_pad2d_gradients(student):
 
 @item("pad2d")
 def test_pad2d_bad_input(student):
-    """Negative padding or a 1-D tensor raises ValueError (and valid input does not)"""
+    """Negative padding (an int, or either of a pair) or a 1-D tensor raises ValueError (and valid input does not)"""
     X = torch.randn(3, 2)
     expect.close("pad2d(X (3, 2), 1)", student.pad2d(X, 1), F.pad(X, (1, 1, 1, 1)))
     expect.raises("pad2d(X (3, 3), -1)", lambda: student.pad2d(torch.ones(3, 3), -1))
+    expect.raises("pad2d(X (3, 3), (1, -1))", lambda: student.pad2d(torch.ones(3, 3), (1, -1)))
     expect.raises("pad2d(X (5,), 1)", lambda: student.pad2d(torch.ones(5), 1))
 
 
@@ -132,6 +134,16 @@ def test_corr2d_ps_impossible(student):
     expect.close("corr2d_ps(X 2x2, K 4x1, padding=1)", student.corr2d_ps(X, K, padding=1), ref_conv(X, K, 1))
     K = torch.randn(5, 1)
     expect.raises("corr2d_ps(X 2x2, K 5x1, padding=1)", lambda: student.corr2d_ps(X, K, padding=1))
+    for X, K in [(torch.randn(2, 5, 5), torch.randn(2, 2)), (torch.randn(5, 5), torch.randn(2))]:
+        expect.raises(f"corr2d_ps(X {tuple(X.shape)}, K {tuple(K.shape)})", lambda X=X, K=K: student.corr2d_ps(X, K))
+
+
+@item("corr2d_ps")
+def test_corr2d_ps_mixed_dtypes(student):
+    """Mixed dtypes follow torch.promote_types (int64 input, float32 kernel: float32)"""
+    X, K = torch.randint(-5, 6, (6, 7)), torch.randn(3, 2)
+    expect.close("corr2d_ps(X 6x7 int64, K 3x2 float32, padding=1, stride=2)",
+                 student.corr2d_ps(X, K, padding=1, stride=2), ref_conv(X, K, 1, 2))
 
 
 # -- channels ------------------------------------------------------------------------
@@ -163,6 +175,19 @@ def test_multi_in_dtypes_and_mismatch(student):
                   lambda: student.corr2d_multi_in(torch.randn(3, 5, 5), torch.randn(2, 2, 2)))
 
 
+@item("corr2d_multi_in")
+def test_multi_in_docstring_rules(student):
+    """Mixed dtypes are promoted and the inputs left unchanged; non-3-D inputs and a kernel that does not fit raise"""
+    X, K = torch.randint(-5, 6, (2, 5, 4)), torch.randn(2, 2, 3)
+    call = student.record("corr2d_multi_in", X, K)
+    expect.close("corr2d_multi_in(X (2, 5, 4) int64, K (2, 2, 3) float32)", call.value, ref_conv(X, K[None])[0])
+    expect.unchanged(call)
+    for X, K in [(torch.randn(5, 5), torch.randn(2, 2)), (torch.randn(2, 5, 5), torch.randn(1, 2, 2, 2)),
+                 (torch.randn(2, 3, 3), torch.randn(2, 4, 2))]:
+        expect.raises(f"corr2d_multi_in(X {tuple(X.shape)}, K {tuple(K.shape)})",
+                      lambda X=X, K=K: student.corr2d_multi_in(X, K))
+
+
 @item("corr2d_multi_in_out", weight=2)
 def test_multi_in_out_random(student):
     """Output channel o is the multi-input correlation with K[o]; C_out differs from C_in"""
@@ -182,6 +207,18 @@ def test_multi_in_out_gradients_and_mismatch(student):
                 "corr2d_multi_in_out(X (3, 6, 5), K (2, 3, 2, 3))")
     expect.raises("corr2d_multi_in_out(X (3, 5, 5), K (2, 4, 2, 2))",
                   lambda: student.corr2d_multi_in_out(torch.randn(3, 5, 5), torch.randn(2, 4, 2, 2)))
+
+
+@item("corr2d_multi_in_out")
+def test_multi_in_out_docstring_rules(student):
+    """Mixed dtypes are promoted and the inputs left unchanged; an X that is not 3-D or a K not 4-D raises"""
+    X, K = torch.randint(-5, 6, (2, 5, 4)), torch.randn(3, 2, 2, 2)
+    call = student.record("corr2d_multi_in_out", X, K)
+    expect.close("corr2d_multi_in_out(X (2, 5, 4) int64, K (3, 2, 2, 2) float32)", call.value, ref_conv(X, K))
+    expect.unchanged(call)
+    for X, K in [(torch.randn(1, 2, 5, 5), torch.randn(3, 2, 2, 2)), (torch.randn(2, 5, 5), torch.randn(2, 2, 2))]:
+        expect.raises(f"corr2d_multi_in_out(X {tuple(X.shape)}, K {tuple(K.shape)})",
+                      lambda X=X, K=K: student.corr2d_multi_in_out(X, K))
 
 
 @item("corr2d_multi_in_out_1x1", weight=2)
@@ -207,6 +244,18 @@ def test_one_by_one_dtype_and_bad_kernel(student):
                   lambda: student.corr2d_multi_in_out_1x1(torch.randn(3, 4, 4), torch.randn(2, 3, 3, 3)))
 
 
+@item("corr2d_multi_in_out_1x1")
+def test_one_by_one_docstring_rules(student):
+    """The inputs are left unchanged; an X that is not 3-D, or a K that is not (C_out, C_in, 1, 1), raises"""
+    X, K = torch.randn(3, 4, 5), torch.randn(2, 3, 1, 1)
+    call = student.record("corr2d_multi_in_out_1x1", X, K)
+    expect.close("corr2d_multi_in_out_1x1(X (3, 4, 5), K (2, 3, 1, 1))", call.value, ref_conv(X, K))
+    expect.unchanged(call)
+    for X, K in [(torch.randn(4, 4), torch.randn(2, 3, 1, 1)), (torch.randn(3, 4, 4), torch.randn(2, 3))]:
+        expect.raises(f"corr2d_multi_in_out_1x1(X {tuple(X.shape)}, K {tuple(K.shape)})",
+                      lambda X=X, K=K: student.corr2d_multi_in_out_1x1(X, K))
+
+
 # -- conv_param_count ---------------------------------------------------------------
 
 @item("conv_param_count")
@@ -221,3 +270,10 @@ def test_param_count(student):
         expected = (c_in * k_h * k_w + int(bias)) * c_out
         expect.equal(expect.call("conv_param_count", c_in, c_out, kernel, bias=bias),
                      student.conv_param_count(c_in, c_out, kernel, bias=bias), expected)
+
+
+@item("conv_param_count")
+def test_param_count_below_one(student):
+    """A channel count or kernel size below 1 raises ValueError"""
+    for args in [(0, 4, 3), (3, 0, 3), (3, 4, 0), (3, 4, (3, 0))]:
+        expect.raises(expect.call("conv_param_count", *args), lambda args=args: student.conv_param_count(*args))

@@ -69,8 +69,8 @@ def close(call: str, actual: Any, expected: torch.Tensor, *, atol: float | None 
 def equal(call: str, actual: Any, expected: Any) -> None:
     """For Python values (ints, tuples): type and value must match exactly."""
     if not _same_kind(actual, expected) or actual != expected:
-        fail(f"{call} returned {actual!r} ({type(actual).__name__}); that is not the right answer"
-             f" (expected {a_or_an(type(expected).__name__)})")
+        kind = "" if _same_kind(actual, expected) else f" (expected {a_or_an(type(expected).__name__)})"
+        fail(f"{call} returned {actual!r} ({type(actual).__name__}); that is not the right answer{kind}")
 
 
 def _same_kind(actual: Any, expected: Any) -> bool:

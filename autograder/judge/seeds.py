@@ -37,6 +37,7 @@ SECRET_ENV = "AUTOGRADER_COURSE_SECRET"
 SECRET_FILE = COURSE.secret_file
 SEED_BITS = 53
 NBGRADER_FOLDERS = ("submitted", "autograded", "feedback")
+PUSH = "push of commit"   # in the origin of a push's seed, as results.json's seeds record it
 NUL_LINE = "\n\0"     # between the graded cells' sources, in the content a notebook's seed is drawn from
 DEFAULT = 0    # cases run outside a grading (the project's own tests) draw from this seed
 
@@ -80,7 +81,7 @@ def for_notebook(path: Path, assignment: str, sources: list[str], student: str |
         who = f"notebook:{hashlib.sha256(NUL_LINE.join(sources).encode()).hexdigest()}"
     if push is not None:
         return Seed(mix(course_secret(), assignment, who, f"push:{push}"),
-                    f"{_origin(student)}, push of commit {push[:12] or '(unknown)'}")
+                    f"{_origin(student)}, {PUSH} {push[:12] or '(unknown)'}")
     return Seed(mix(course_secret(), assignment, who), _origin(student))
 
 

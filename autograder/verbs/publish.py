@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import github as hub
+from autograder.judge.seeds import PUSH
 from autograder.report.markdown import quiet
 from autograder.report.results import feedback_markdown
 from autograder.verbs.collect import Collected, read_record
@@ -73,8 +74,11 @@ def comment(entry: Collected, data: dict, feedback: str) -> str:
     student: no replay command, seed or path of the grader's machine)."""
     body = feedback.split("\n", 1)[1] if feedback.startswith("# ") else feedback    # its own heading goes
     lines = [f"### Autograder: {data['score']:g}/{data['max_score']:g} points for {entry.commit[:7]}", "",
-             "Graded with the hidden checks as well as the public ones. Their inputs are drawn for you and stay "
-             "the same from commit to commit; written answers are graded by hand later.", "", body.strip()]
+             "Graded with the hidden checks as well as the public ones. " + (
+                 "Their inputs are drawn for this commit, and the messages give each hidden input's kind, not its "
+                 "value: your final grade meets inputs of its own. Written answers are graded by hand later."
+                 if any(PUSH in seed.get("from", "") for seed in data.get("seeds", [])) else
+                 "This is the final grading of your submission."), "", body.strip()]
     text = quiet("\n".join(lines))         # no @-mention pings anyone
     if len(text) > MAX_COMMENT:
         text = text[:MAX_COMMENT] + "\n\n… (cut: the whole report is in your instructor's gradebook)\n"

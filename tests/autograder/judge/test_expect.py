@@ -40,6 +40,9 @@ def test_equal_wants_the_same_type_and_value():
     for wrong in [(3, 5), [3, 4], (3.0, 4.0)]:
         with pytest.raises(expect.CaseFailure, match="not the right answer"):
             expect.equal("g", wrong, (3, 4))
+    with pytest.raises(expect.CaseFailure) as right_kind:
+        expect.equal("g", 5, 7)
+    assert str(right_kind.value) == "g returned 5 (int); that is not the right answer", "no '(expected an int)' then"
 
 
 @pytest.mark.parametrize("expected, article", [(3, "an int"), (3.0, "a float"), ((3,), "a tuple"), ([3], "a list"),

@@ -291,6 +291,7 @@ def test_the_round_keeps_the_token_from_student_code_and_posts_each_grade_once(t
         assert statuses[0]["state"] == "failure"
         assert r"| corr2d: public checks \(notebook\) | 0 / 1 | **failed** |" in comments[0]["body"]
         assert "--seed" not in comments[0]["body"] and str(tmp_path) not in comments[0]["body"]
+        assert "drawn for this commit" in comments[0]["body"], "a push's comment says whose inputs it met"
         # carol's message shows as text: no link, image, HTML or heading of hers, and it pings nobody
         carol = api.posted("course-org/cnn-carol", api.resolve("course-org/cnn-carol", "HEAD"))[1][0]["body"]
         rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(carol)
