@@ -101,7 +101,7 @@ def test_pool2d_gradients(student):
 
 @item("pool2d")
 def test_pool2d_bad_mode_and_padding(student):
-    """A mode other than "max" or "avg", or padding over half the window, raises ValueError"""
+    """A mode other than "max" or "avg", padding over half the window, or an X that is not 2-D raises ValueError"""
     X = torch.randn(5, 5)
     check_pool(student, "pool2d", X, 2, "max", 1, None)
     check_pool(student, "pool2d", X, 2, "avg", 1, None)
@@ -109,6 +109,8 @@ def test_pool2d_bad_mode_and_padding(student):
         expect.raises(f"pool2d(X (5, 5), 2, mode={mode!r})", lambda mode=mode: student.pool2d(X, 2, mode=mode))
     expect.raises("pool2d(X (5, 5), 2, padding=2)", lambda: student.pool2d(X, 2, padding=2))
     expect.raises("pool2d(X (5, 5), (3, 2), padding=(1, 2))", lambda: student.pool2d(X, (3, 2), padding=(1, 2)))
+    for shape in [(5,), (2, 5, 5)]:
+        expect.raises(f"pool2d(X {shape}, 2)", lambda shape=shape: student.pool2d(torch.randn(shape), 2))
 
 
 # -- pool2d_multi ------------------------------------------------------------------
@@ -135,9 +137,14 @@ def test_pool2d_multi_seed_example_and_dtype(student):
 
 @item("pool2d_multi")
 def test_pool2d_multi_gradients_and_rank(student):
-    """Gradients flow back per channel; inputs of rank 2 or 5 raise ValueError"""
+    """Gradients flow back per channel; inputs of rank 2 or 5, and pool2d's own errors, raise ValueError"""
     X = torch.randn(2, 3, 5, 4, dtype=torch.float64)
     check_grads(student, "pool2d_multi", (X, 2), (0,), ref_pool, describe("pool2d_multi", (2, 3, 5, 4), 2, "max", 1, 1),
                 padding=1, stride=1)
     for shape in [(4, 4), (1, 1, 1, 4, 4)]:
         expect.raises(f"pool2d_multi(X {shape}, 2)", lambda shape=shape: student.pool2d_multi(torch.randn(shape), 2))
+    X = torch.randn(2, 5, 5)
+    for call, kwargs in [("mode='min'", {"mode": "min"}), ("padding=2", {"padding": 2})]:
+        expect.raises(f"pool2d_multi(X (2, 5, 5), 2, {call})",
+                      lambda kwargs=kwargs: student.pool2d_multi(X, 2, **kwargs))
+    expect.raises("pool2d_multi(X (1, 2, 2, 2), 3)", lambda: student.pool2d_multi(torch.randn(1, 2, 2, 2), 3))

@@ -238,10 +238,15 @@ def _dtype_and_sizes(student, name):
     out, _ = unpack(f"{name}(float32)", student.call(name, x, w, b, stride=2, padding=1), 2)
     expect.close(conv_call(name, x, w, b, 2, 1), out, ref_conv(x, w, b, 2, 1))
     for x_shape, w_shape, padding in [((1, 2, 3, 3), (1, 2, 4, 4), 0), ((1, 2, 5, 5), (1, 3, 3, 3), 1),
-                                      ((1, 1, 2, 6), (1, 1, 5, 1), 1)]:
+                                      ((1, 1, 2, 6), (1, 1, 5, 1), 1), ((2, 5, 5), (1, 2, 3, 3), 0),
+                                      ((1, 2, 5, 5), (2, 3, 3), 0)]:
         x, w, b = torch.randn(x_shape), torch.randn(w_shape), torch.randn(w_shape[0])
         expect.raises(f"{name}(x {x_shape}, w {w_shape}, b, padding={padding})",
                       lambda x=x, w=w, b=b, padding=padding: student.call(name, x, w, b, padding=padding))
+    x, w = torch.randn(1, 2, 5, 5), torch.randn(3, 2, 3, 3)
+    for b_shape in [(4,), (3, 1)]:
+        expect.raises(f"{name}(x (1, 2, 5, 5), w (3, 2, 3, 3), b {b_shape})",
+                      lambda b_shape=b_shape: student.call(name, x, w, torch.randn(b_shape)))
 
 
 @item("conv_forward", weight=2)
@@ -252,7 +257,7 @@ def test_conv_forward_random_settings(student):
 
 @item("conv_forward")
 def test_conv_forward_float32_and_impossible_sizes(student):
-    """float32 stays float32; a kernel that does not fit, or mismatched channels, raise ValueError"""
+    """float32 stays float32; a kernel that does not fit, mismatched channels, a non-4-D x or w, a b not (F,) raise"""
     _dtype_and_sizes(student, "conv_forward")
 
 
@@ -270,7 +275,7 @@ def test_conv_forward_fast_random_settings(student):
 
 @item("conv_forward_fast")
 def test_conv_forward_fast_float32_and_impossible_sizes(student):
-    """float32 stays float32; a kernel that does not fit, or mismatched channels, raise ValueError"""
+    """float32 stays float32; a kernel that does not fit, mismatched channels, a non-4-D x or w, a b not (F,) raise"""
     _dtype_and_sizes(student, "conv_forward_fast")
 
 

@@ -267,12 +267,16 @@ def test_conv_transpose2d_dtypes(student):
 
 @item("conv_transpose2d")
 def test_conv_transpose2d_impossible(student):
-    """A padding that crops the whole output, or mismatched channels, raise ValueError"""
+    """Cropping padding, mismatched channels, a stride below 1, a negative padding or non-4-D x raise ValueError"""
     check(student, "conv_transpose2d", (torch.randn(1, 1, 1, 1), torch.randn(1, 2, 3, 3)), {"padding": 1},
           ref_conv_transpose)
     raises(student, "conv_transpose2d", torch.randn(1, 1, 1, 1), torch.randn(1, 1, 2, 2), padding=1)
     raises(student, "conv_transpose2d", torch.randn(1, 2, 2, 3), torch.randn(2, 1, 3, 3), padding=(1, 3))
     raises(student, "conv_transpose2d", torch.randn(1, 3, 4, 4), torch.randn(2, 3, 3, 3))
+    x, w = torch.randn(1, 2, 3, 3), torch.randn(2, 1, 2, 2)
+    raises(student, "conv_transpose2d", x, w, stride=0)
+    raises(student, "conv_transpose2d", x, w, padding=-1)
+    raises(student, "conv_transpose2d", x[0], w)
 
 
 @item("conv_transpose2d")
@@ -336,12 +340,15 @@ def test_conv2d_dilated_dtypes(student):
 
 @item("conv2d_dilated")
 def test_conv2d_dilated_impossible(student):
-    """A dilated kernel wider than the padded input, or mismatched channels, raise ValueError"""
+    """Too wide a dilated kernel, mismatched channels, dilation or stride below 1, padding below 0, non-4-D x raise"""
     x, w = torch.randn(1, 1, 6, 6), torch.randn(1, 1, 3, 3)
     check(student, "conv2d_dilated", (x, w), {"dilation": 3, "padding": 1}, ref_dilated)
     raises(student, "conv2d_dilated", x, w, dilation=3)
     raises(student, "conv2d_dilated", torch.randn(1, 2, 5, 9), torch.randn(1, 2, 2, 2), dilation=(1, 9))
     raises(student, "conv2d_dilated", torch.randn(1, 3, 5, 5), torch.randn(1, 2, 3, 3))
+    for kwargs in [{"dilation": 0}, {"stride": 0}, {"padding": -1}]:
+        raises(student, "conv2d_dilated", x, w, **kwargs)
+    raises(student, "conv2d_dilated", x[0], w)
 
 
 @item("conv2d_dilated")
@@ -492,9 +499,12 @@ def test_corr2d_separable_random(student):
 
 @item("corr2d_separable")
 def test_corr2d_separable_dtypes(student):
-    """The result has the promoted dtype of X, col and row (integers stay integer)"""
+    """The result has the promoted dtype of X, col and row (integers stay integer); bad col or row shapes raise"""
     X, col, row = torch.randn(6, 5), torch.randn(3, 1), torch.randn(1, 2)
     dtype_cases(student, "corr2d_separable", (X, col, row), {}, ref_corr2d_separable, promote=(0, 1))
+    dtype_cases(student, "corr2d_separable", (X, col, row), {}, ref_corr2d_separable, promote=(0, 2))
+    for bad_col, bad_row in [(torch.randn(3, 2), row), (torch.randn(3), row), (col, torch.randn(2, 1))]:
+        raises(student, "corr2d_separable", X, bad_col, bad_row)
     ints = ((X * 3).round().long(), (col * 3).round().long(), (row * 3).round().long())
     check(student, "corr2d_separable", ints, {}, ref_corr2d_separable)
 
@@ -573,12 +583,14 @@ def test_conv2d_grouped_dtypes(student):
 
 @item("conv2d_grouped")
 def test_conv2d_grouped_impossible(student):
-    """Channels or filters not divisible by groups, a wrong filter depth or a kernel too large raise ValueError"""
+    """Channels or filters not divisible by groups, a wrong filter depth, a kernel too large, non-4-D inputs raise"""
     check(student, "conv2d_grouped", (torch.randn(1, 4, 3, 3), torch.randn(2, 2, 3, 3), 2), {}, ref_grouped)
     raises(student, "conv2d_grouped", torch.randn(1, 4, 5, 5), torch.randn(3, 1, 3, 3), 3)
     raises(student, "conv2d_grouped", torch.randn(1, 4, 5, 5), torch.randn(3, 2, 1, 1), 2)
     raises(student, "conv2d_grouped", torch.randn(1, 6, 5, 5), torch.randn(3, 6, 1, 1), 3)
     raises(student, "conv2d_grouped", torch.randn(1, 2, 3, 3), torch.randn(2, 1, 4, 4), 2)
+    raises(student, "conv2d_grouped", torch.randn(4, 3, 3), torch.randn(2, 2, 3, 3), 2)
+    raises(student, "conv2d_grouped", torch.randn(1, 4, 3, 3), torch.randn(2, 2, 3), 2)
 
 
 @item("conv2d_grouped")
@@ -636,11 +648,13 @@ def test_depthwise_separable_dtypes(student):
 
 @item("depthwise_separable")
 def test_depthwise_separable_mismatched(student):
-    """Weights whose channels do not match x, or a kernel that does not fit, raise ValueError"""
+    """Weights whose channels do not match x, a kernel that does not fit, a w_point not 1x1 or 3-D weights raise"""
     x = torch.randn(1, 3, 5, 5)
     raises(student, "depthwise_separable", x, torch.randn(4, 1, 3, 3), torch.randn(2, 3, 1, 1))
     raises(student, "depthwise_separable", x, torch.randn(3, 1, 3, 3), torch.randn(2, 4, 1, 1))
     raises(student, "depthwise_separable", torch.randn(1, 3, 3, 3), torch.randn(3, 1, 4, 4), torch.randn(2, 3, 1, 1))
+    raises(student, "depthwise_separable", x, torch.randn(3, 1, 3, 3), torch.randn(2, 3, 3, 3))
+    raises(student, "depthwise_separable", x, torch.randn(3, 3, 3), torch.randn(2, 3, 1, 1))
 
 
 @item("depthwise_separable")
