@@ -326,12 +326,16 @@ def test_lenet_computes_lenet(student):
 
 @item("lenet")
 def test_lenet_parameter_count_and_new_networks(student):
-    """61,706 parameters; every call returns a network of its own (training one leaves another alone)"""
+    """61,706 parameters; each call returns a new network with fresh weights (training one leaves another alone)"""
     first, second = student_lenet(student), student_lenet(student)
     one = state_of(student, first)
     total = sum(value.numel() for value in one.values())
     if total != LENET_PARAMETERS:
         fail(f"lenet() has {total:,} parameters; LeNet-5 has 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706")
+    two = state_of(student, second)
+    if all(torch.equal(value, two[name]) for name, value in one.items() if name.endswith("weight")):
+        fail("two calls of lenet() gave the same weights: each call should start from fresh random weights "
+             "(do not seed inside lenet)")
     first.load_state_dict({name: torch.full_like(value, 0.5) for name, value in one.items()})
     if all(torch.equal(value, torch.full_like(value, 0.5)) for value in state_of(student, second).values()):
         fail("changing the weights of one lenet() changed another's: build a new network in every call")
@@ -352,7 +356,7 @@ def test_layer_shapes_of_lenet_and_other_nets(student):
 
 @item("layer_shapes")
 def test_layer_shapes_leaves_the_net_alone(student):
-    """With batch normalisation in training mode, a batch of one works and the net is left as it was"""
+    """With batch normalisation in training mode a batch of one works; the net is left as it was, in either mode"""
     net, layers, shape = probe(student, "batchnorm")
     net.train()
     before = state_of(student, net)
@@ -364,6 +368,11 @@ def test_layer_shapes_leaves_the_net_alone(student):
         fail(f"{call} changed the net: {', '.join(changed)} (run the layers in evaluation mode, without gradients)")
     if not all(mode_of(student, net)):
         fail(f"after {call} the net is no longer in training mode: give it back the mode it had")
+    net.eval()
+    student.layer_shapes(net, (1, *shape))
+    if any(mode_of(student, net)):
+        fail("after layer_shapes(<net in evaluation mode>, ...) the net is in training mode: give it back the mode "
+             "it had")
 
 
 @item("count_parameters")
@@ -562,7 +571,7 @@ def test_feature_maps_of_every_layer(student):
 
 @item("feature_maps")
 def test_feature_maps_mode_and_range(student):
-    """In training mode, dropout is off while the maps are computed and the mode is given back; bad indices fail"""
+    """Dropout is off while the maps are computed; the net gets its mode back (either one); bad indices fail"""
     net, layers, shape = probe(student, "dropout")
     net.train()
     ours = copy_of(student, layers, net).eval()
@@ -572,6 +581,11 @@ def test_feature_maps_mode_and_range(student):
         expect.close(call, student.feature_maps(net, x, 3), ours[:4](x), atol=1e-5, rtol=1e-4)
     if not all(mode_of(student, net)):
         fail(f"after {call} the net is no longer in training mode: give it back the mode it had")
+    net.eval()
+    student.feature_maps(net, x, 3)
+    if any(mode_of(student, net)):
+        fail("after feature_maps(<net in evaluation mode>, x, 3) the net is in training mode: give it back the mode "
+             "it had")
     for layer in (len(layers), -len(layers) - 1):
         expect.raises(f"feature_maps(<{len(layers)}-layer net>, x, {layer})",
                       lambda layer=layer: student.call("feature_maps", net, x, layer), "IndexError")

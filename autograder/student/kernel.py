@@ -25,6 +25,7 @@ class LocalStudent(StudentBase):
     def __init__(self, namespace: dict[str, Any]) -> None:
         super().__init__()
         self.namespace = namespace
+        self._generator: Any = None     # torch's generator state between the student's calls, as a worker keeps it
 
     def _invoke(self, op: str, target: Any, args: tuple, kwargs: dict, *, origin: str,
                 timeout: float | None = None, **extra: Any) -> CallRecord:
@@ -42,11 +43,16 @@ class LocalStudent(StudentBase):
         watch.take()        # whatever an earlier call left behind is not this call's
         started, cpu = time.perf_counter(), time.process_time()
         try:
-            with torch.random.fork_rng():   # the cases' generator is not the student's to move
+            # The cases' generator is not the student's to move; the student's goes on from call to call, as in a
+            # worker (two calls of a function that draws random weights draw different ones).
+            with torch.random.fork_rng():
+                if self._generator is not None:
+                    torch.set_rng_state(self._generator)
                 if op == "grad":
                     value = watch.grad(function, args, kwargs, extra["wrt"], extra["dout"])
                 else:       # "count" too: in a kernel, speed checks go by the times alone
                     value = watch.call(function, args, kwargs)
+                self._generator = torch.get_rng_state()
         except Exception as error:  # noqa: BLE001 - report, never crash the check
             return self._keep(CallRecord(origin, label, seconds=time.perf_counter() - started,
                                          error=f"{label} raised {type(error).__name__}: {error}",
