@@ -211,7 +211,8 @@ def test_hidden_feedback_shows_shapes_but_not_expected_values(graded_samples):
     hidden = [e for e in entries if e.name.startswith("01_corr2d/receptive_field: Stacks")][0]
     assert hidden.status == "failed"
     assert "receptive_field([" in hidden.output        # what was called
-    assert "expected" in hidden.output                  # that it was wrong, in words
+    assert "not the right answer" in hidden.output      # that it was wrong, in words
+    assert "returned 5 (int)" in hidden.output          # what came back, and no expected value
     assert "def " not in hidden.output and "ref_" not in hidden.output  # no case source
 
 

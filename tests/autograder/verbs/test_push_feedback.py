@@ -22,7 +22,13 @@ from tests.support import ASSIGNMENTS, SAMPLES, build_submission, read_sample
 
 STUDENT = "gabe"
 CALL = re.compile(r"receptive_field\((\[[\d, ]*\])(?:, strides=(\[[\d, ]*\]|None))?\)")
-WRONG, _, _ = read_sample(SAMPLES / "01_corr2d" / "receptive_field_ignores_strides.py")
+SAMPLE, _, _ = read_sample(SAMPLES / "01_corr2d" / "receptive_field_ignores_strides.py")
+# The sample, with every input check the docstring asks for: its one mistake is ignoring the strides.
+WRONG = {"receptive_field": SAMPLE["receptive_field"].replace(
+    "    return 1 + sum(",
+    "    if min([*kernel_sizes, *(strides or [])], default=1) < 1:\n"
+    "        raise ValueError(\"sizes and strides are at least 1\")\n"
+    "    return 1 + sum(")}
 
 
 def hard_coding(revealed: set[tuple[tuple[int, ...], tuple[int, ...] | None]]) -> str:
