@@ -67,6 +67,7 @@ SLOW = {
                                     "test_release_builds_a_repository_that_installs_and_grades_as_its_workflow_says"),
     "test_cases.py": ("test_a_named_lenet_with_same_padding_keeps_every_lenet_point_when_graded",),
     "test_correct_forms.py": ("test_a_correct_unusual_answer_keeps_every_point",),
+    "test_task_rules.py": (),
     "autograder/report/test_class_view.py": ("test_the_report_renders_in_a_browser_with_its_text_and_figures",),
 }
 

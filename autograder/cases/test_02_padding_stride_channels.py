@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from autograder.cases.common import check_grads, conv_settings, pair, ref_conv, ref_output_shape, rng
 from autograder.grading.declarations import Assignment
 from autograder.grading.rules import ItemRule
-from autograder.judge import expect
+from autograder.judge import expect, speed
 from autograder.judge.expect import fail
 
 ASSIGNMENT = Assignment(
@@ -254,6 +254,20 @@ def test_one_by_one_docstring_rules(student):
     for X, K in [(torch.randn(4, 4), torch.randn(2, 3, 1, 1)), (torch.randn(3, 4, 4), torch.randn(2, 3))]:
         expect.raises(f"corr2d_multi_in_out_1x1(X {tuple(X.shape)}, K {tuple(K.shape)})",
                       lambda X=X, K=K: student.corr2d_multi_in_out_1x1(X, K))
+
+
+
+@item("corr2d_multi_in_out_1x1")
+def test_one_by_one_has_no_loop(student):
+    """One matrix product, no loop: the work does not grow with the rows, columns or channels"""
+    X, K = torch.randn(4, 6, 5), torch.randn(3, 4, 1, 1)
+    call = "corr2d_multi_in_out_1x1(X (4, 6, 5), K (3, 4, 1, 1))"
+    expect.close(call, student.corr2d_multi_in_out_1x1(X, K), ref_conv(X, K))    # right before loop-free
+    for larger, along, size in [((torch.cat([X, X.flip(1)], 1), K), "the rows (H)", 6),
+                                ((torch.cat([X, X.flip(2)], 2), K), "the columns (W)", 5),
+                                ((torch.cat([X, X.flip(0)], 0), torch.cat([K, K], 1)), "the input channels (C_in)", 4),
+                                ((X, torch.cat([K, -K], 0)), "the output channels (C_out)", 3)]:
+        speed.no_loop(student, "corr2d_multi_in_out_1x1", (X, K), larger, along, size, call)
 
 
 # -- conv_param_count ---------------------------------------------------------------

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 
 from autograder.cases.common import check_grads, pair, rng
 from autograder.grading.declarations import Assignment
-from autograder.judge import expect
+from autograder.judge import expect, speed
 
 ASSIGNMENT = Assignment("03_pooling", ["pool2d", "pool2d_multi"])
 item = ASSIGNMENT.item
@@ -111,6 +111,19 @@ def test_pool2d_bad_mode_and_padding(student):
     expect.raises("pool2d(X (5, 5), (3, 2), padding=(1, 2))", lambda: student.pool2d(X, (3, 2), padding=(1, 2)))
     for shape in [(5,), (2, 5, 5)]:
         expect.raises(f"pool2d(X {shape}, 2)", lambda shape=shape: student.pool2d(torch.randn(shape), 2))
+
+
+
+@item("pool2d")
+def test_pool2d_has_no_loop_over_output_positions(student):
+    """No Python loop over the output positions: the work does not grow with the rows or the columns"""
+    X = torch.randn(16, 12)
+    for mode in ("max", "avg"):
+        call = describe("pool2d", (16, 12), 3, mode, 1, 2)
+        expect.close(call, student.pool2d(X, 3, mode, 1, 2), ref_pool(X, 3, mode, 1, 2))   # right before loop-free
+        for larger, along, size in [(torch.cat([X, X.flip(0)], 0), "the rows (H)", 16),
+                                    (torch.cat([X, X.flip(1)], 1), "the columns (W)", 12)]:
+            speed.no_loop(student, "pool2d", (X, 3, mode, 1, 2), (larger, 3, mode, 1, 2), along, size, call)
 
 
 # -- pool2d_multi ------------------------------------------------------------------

@@ -160,7 +160,7 @@ def test_rel_error_values(student):
 
 @item("rel_error")
 def test_rel_error_edge_cases(student):
-    """Equal tensors give 0, the error is symmetric, and zeros do not divide by zero"""
+    """Equal tensors give 0, the error is symmetric, zeros do not divide by zero, and float32 is computed in float64"""
     a = torch.randn(4, 5, dtype=torch.float64)
     b = a + 1e-4 * torch.randn(4, 5, dtype=torch.float64)
     expect.equal("rel_error(a, a)", student.rel_error(a, a), 0.0)
@@ -171,6 +171,14 @@ def test_rel_error_edge_cases(student):
     got = student.rel_error(zeros, tiny)
     if not isinstance(got, float) or abs(got - 0.1) > 1e-9:
         fail(f"rel_error(zeros, [0, 1e-9, 0]) returned {got!r}; with the 1e-8 floor it is 1e-9 / 1e-8 = 0.1")
+    # float32 inputs, computed in float64 as the task asks: 1 and the next float32 after it differ by 2^-23, and
+    # |a| + |b| = 2 + 2^-23 is not a float32 (it rounds to 2), so float32 arithmetic is off by 6e-8 of the answer
+    a, b = torch.tensor([1.0, 0.5]), torch.tensor([1.0 + 2.0 ** -23, 0.5])
+    expected = 2.0 ** -23 / (2 + 2.0 ** -23)
+    got = student.rel_error(a, b)
+    if not isinstance(got, float) or abs(got - expected) > 1e-12 * expected:
+        fail(f"rel_error(a float32, b float32) returned {got!r}, not {expected!r}: compute in float64 (convert "
+             "a and b first); float32 arithmetic rounds |a| + |b|")
 
 
 def ref_probe(name):
@@ -231,6 +239,14 @@ def _backward_cases(student, forward, backward):
         for label, got, expected in zip(("dx", "dw", "db"), grads, ref_conv_grads(x, w, b, dout, stride, padding)):
             expect.close(f"{label} of {call}", got, expected)
         expect.unchanged(record)
+    # float32 stays float32: the gradients too
+    x, w, b = conv_inputs(2, 2, 6, 5, 3, 3, 2, dtype=torch.float32)
+    out, cache = unpack(conv_call(forward, x, w, b, 2, 1), student.call(forward, x, w, b, stride=2, padding=1), 2)
+    dout = torch.randn(ref_conv(x, w, b, 2, 1).shape)
+    call = f"{backward}(dout {tuple(dout.shape)} float32, cache) after {conv_call(forward, x, w, b, 2, 1)}"
+    grads = unpack(call, student.call(backward, dout, cache), 3)
+    for label, got, expected in zip(("dx", "dw", "db"), grads, ref_conv_grads(x, w, b, dout, 2, 1)):
+        expect.close(f"{label} of {call}", got, expected)
 
 
 def _dtype_and_sizes(student, name):
@@ -263,7 +279,7 @@ def test_conv_forward_float32_and_impossible_sizes(student):
 
 @item("conv_backward", weight=3)
 def test_conv_backward_against_autograd(student):
-    """dx, dw and db match autograd for random dout, each with the student's own conv_forward"""
+    """dx, dw and db match autograd for random dout, each with the student's own conv_forward; float32 stays float32"""
     _backward_cases(student, "conv_forward", "conv_backward")
 
 
@@ -281,7 +297,7 @@ def test_conv_forward_fast_float32_and_impossible_sizes(student):
 
 @item("conv_backward_fast", weight=3)
 def test_conv_backward_fast_against_autograd(student):
-    """dx, dw and db match autograd, each with the student's own conv_forward_fast"""
+    """dx, dw and db match autograd, each with the student's own conv_forward_fast; float32 stays float32"""
     _backward_cases(student, "conv_forward_fast", "conv_backward_fast")
 
 
@@ -358,6 +374,11 @@ def _pool_backward_cases(student, mode, x_of=distinct):
         record = student.record(backward, dout, cache)
         expect.close(call, record.value, ref_pool_grad(mode, x, dout, pool_size, stride))
         expect.unchanged(record)
+    x = x_of(2, 2, 5, 6).float()      # float32 stays float32: the gradient too
+    _, cache = unpack(forward, student.call(forward, x, 2, stride=1), 2)
+    dout = torch.randn(ref_pool(mode, x, 2, 1).shape)
+    call = f"{backward}(dout {tuple(dout.shape)} float32, cache) after {forward}(x (2, 2, 5, 6) float32, 2, stride=1)"
+    expect.close(call, student.call(backward, dout, cache), ref_pool_grad(mode, x, dout, 2, 1))
 
 
 @item("maxpool_forward", weight=2)
@@ -368,7 +389,7 @@ def test_maxpool_forward_settings(student):
 
 @item("maxpool_backward", weight=2)
 def test_maxpool_backward_distinct_values(student):
-    """Each window's gradient goes to its maximum, overlapping windows adding up, with the student's forward"""
+    """Each window's gradient goes to its maximum (the student's forward), windows adding up; float32 stays float32"""
     _pool_backward_cases(student, "max")
 
 
@@ -386,7 +407,7 @@ def test_avgpool_forward_settings(student):
 
 @item("avgpool_backward", weight=2)
 def test_avgpool_backward_spreads_evenly(student):
-    """Each window's gradient is spread evenly over it, overlapping windows adding up"""
+    """Each window's gradient is spread evenly over it, overlapping windows adding up; float32 stays float32"""
     _pool_backward_cases(student, "avg")
 
 

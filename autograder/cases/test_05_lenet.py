@@ -355,6 +355,27 @@ def test_layer_shapes_of_lenet_and_other_nets(student):
 
 
 @item("layer_shapes")
+def test_layer_shapes_in_the_nets_dtype(student):
+    """The zeros are made in the dtype of the net's parameters: a float64 net works"""
+    net, layers, shape = probe(student, "strided")
+    net.double()
+    input_shape = (2, *shape)
+    expect.equal(f"layer_shapes(<{len(layers)}-layer float64 net>, {expect.shown(input_shape)})",
+                 student.layer_shapes(net, input_shape), ref_layer_shapes(build(layers), input_shape))
+
+
+@item("layer_shapes")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_layer_shapes_on_cuda(student):
+    """The zeros are made on the net's device: a net on CUDA works"""
+    net, layers, shape = probe(student, "strided")
+    net.to("cuda")
+    input_shape = (2, *shape)
+    expect.equal(f"layer_shapes(<{len(layers)}-layer net on cuda>, {expect.shown(input_shape)})",
+                 student.layer_shapes(net, input_shape), ref_layer_shapes(build(layers), input_shape))
+
+
+@item("layer_shapes")
 def test_layer_shapes_leaves_the_net_alone(student):
     """With batch normalisation in training mode a batch of one works; the net is left as it was, in either mode"""
     net, layers, shape = probe(student, "batchnorm")
@@ -435,6 +456,21 @@ def test_evaluate_accuracy_counts_every_example(student):
 def test_evaluate_accuracy_in_evaluation_mode(student):
     """A net with dropout, in training mode: evaluated in evaluation mode, and its mode given back"""
     _accuracy_case(student, "dropout", 6, "train")
+
+
+@item("evaluate_accuracy")
+def test_evaluate_accuracy_on_a_dataloader(student):
+    """A DataLoader serves as data_iter as well as a list of pairs does (the notebook's own data are DataLoaders)"""
+    net, layers, shape = probe(student, "strided")
+    ours = copy_of(student, layers, net)
+    X, y = torch.randn(23, *shape), torch.randint(0, 7, (23,))
+    loader = student.DataLoader(student.TensorDataset(X, y), batch_size=5)
+    call = "evaluate_accuracy(net, DataLoader(TensorDataset(X (23, ...), y), batch_size=5))"
+    got = student.evaluate_accuracy(net, loader)
+    expected = ref_accuracy(ours, batches_of(X, y, 5))
+    if not isinstance(got, float) or abs(got - expected) > 1e-9:
+        fail(f"{call} returned {got!r}; that is not the fraction of its 23 examples classified right (iterate over "
+             "data_iter with a for loop: a DataLoader has no indices)")
 
 
 @item("evaluate_accuracy")
@@ -589,3 +625,34 @@ def test_feature_maps_mode_and_range(student):
     for layer in (len(layers), -len(layers) - 1):
         expect.raises(f"feature_maps(<{len(layers)}-layer net>, x, {layer})",
                       lambda layer=layer: student.call("feature_maps", net, x, layer), "IndexError")
+
+
+@item("feature_maps")
+def test_feature_maps_without_gradients(student):
+    """The maps are computed without gradients: the result is not part of an autograd graph"""
+    net, layers, shape = probe(student, "strided")
+    ours = copy_of(student, layers, net)
+    x = torch.rand(2, *shape)
+    with torch.no_grad():
+        expected = ours[:2](x)
+    call = f"feature_maps(<{len(layers)}-layer net>, x {tuple(x.shape)}, 1)"
+    out, grads = student.grad("feature_maps", (net, x, 1), wrt=(1,), dout=torch.randn(expected.shape))
+    expect.close(call, out, expected, atol=1e-5, rtol=1e-4)
+    if grads is not None:
+        fail(f"{call} returned a tensor that is part of an autograd graph (it has a grad_fn): run the layers under "
+             "torch.no_grad(), as the docstring says; a graph keeps every layer's output alive, which the maps do "
+             "not need")
+
+
+@item("feature_maps")
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_feature_maps_on_cuda(student):
+    """On a net on CUDA, a CPU batch is moved to the net's device, and so is the result"""
+    net, layers, shape = probe(student, "strided")
+    ours = copy_of(student, layers, net).to("cuda")
+    net.to("cuda")
+    x = torch.rand(3, *shape)
+    with torch.no_grad():
+        expected = ours[:3](x.to("cuda"))
+    expect.close(f"feature_maps(<net on cuda>, x {tuple(x.shape)} on the CPU, 2)", student.feature_maps(net, x, 2),
+                 expected, atol=1e-5, rtol=1e-4)

@@ -15,7 +15,7 @@ from torch import nn
 
 from autograder.cases.common import check_grads, pair, rng
 from autograder.grading.declarations import Assignment
-from autograder.judge import expect
+from autograder.judge import expect, speed
 from autograder.judge.expect import fail
 from autograder.sandbox.values import describe, describe_call
 
@@ -352,6 +352,18 @@ def test_conv2d_dilated_impossible(student):
 
 
 @item("conv2d_dilated")
+def test_conv2d_dilated_has_no_loop_over_n_h_or_w(student):
+    """No Python loop over N, H' or W': the work does not grow with the batch, the rows or the columns"""
+    x, w = torch.randn(2, 2, 12, 10), torch.randn(3, 2, 3, 3)
+    settings = {"dilation": 2, "stride": 1, "padding": 1}
+    check(student, "conv2d_dilated", (x, w), settings, ref_dilated)      # right before loop-free
+    call = describe_call("conv2d_dilated", (x, w), settings)
+    for axis, along in [(0, "the batch (N)"), (2, "the rows (H)"), (3, "the columns (W)")]:
+        larger = torch.cat([x, torch.randn_like(x)], axis)
+        speed.no_loop(student, "conv2d_dilated", (x, w, 2, 1, 1), (larger, w, 2, 1, 1), along, x.shape[axis], call)
+
+
+@item("conv2d_dilated")
 @CUDA
 def test_conv2d_dilated_cuda(student):
     """On CUDA inputs the result stays on the device"""
@@ -525,6 +537,30 @@ def test_corr2d_separable_too_large(student):
     check(student, "corr2d_separable", (X, torch.randn(4, 1), torch.randn(1, 6)), {}, ref_corr2d_separable)
     raises(student, "corr2d_separable", X, torch.randn(5, 1), torch.randn(1, 2))
     raises(student, "corr2d_separable", X, torch.randn(2, 1), torch.randn(1, 7))
+
+
+@item("corr2d_separable")
+def test_corr2d_separable_does_two_1d_passes(student):
+    """The work grows with h + w, not with h * w: two 1-D passes, never a loop over the 2-D kernel col @ row"""
+    X = torch.randn(20, 20)
+    sizes = [(4, 4), (8, 4), (4, 8), (8, 8)]
+    counts = {}
+    for h, w in sizes[:1] + sizes:      # the first call warms up (a lazy import, a cache filled once)
+        args = (X, torch.randn(h, 1), torch.randn(1, w))
+        check(student, "corr2d_separable", args, {}, ref_corr2d_separable)    # right before how it is done
+        record = student.counted("corr2d_separable", *args)
+        if record.error or record.ops is None or record.steps is None:
+            return          # not counted here (a notebook's kernel): the values above are all there is to check
+        counts[h, w] = (record.ops, record.steps)
+    for index, what in enumerate(("tensor operations", "Python steps")):
+        n = {size: count[index] for size, count in counts.items()}
+        # Two 1-D passes cost a(h) + b(w), so the 8x8 kernel costs exactly what 8x4 and 4x8 add to 4x4; a loop over
+        # the h * w taps of the 2-D kernel costs 16 taps' work more than that.
+        if n[8, 8] - n[8, 4] - n[4, 8] + n[4, 4] >= 8:
+            fail(f"corr2d_separable(X (20, 20), col (h, 1), row (1, w)) ran {n[4, 4]}, {n[8, 4]}, {n[4, 8]} and "
+                 f"{n[8, 8]} {what} for (h, w) = (4, 4), (8, 4), (4, 8) and (8, 8): its work grows with h * w, as a "
+                 "loop over the taps of the whole kernel col @ row does, not with h + w, as two 1-D passes do. The "
+                 "task rules the 2-D kernel out: weight h slices of X by col's entries, then w slices of that by row's")
 
 
 @item("corr2d_separable")

@@ -69,10 +69,10 @@ class Growth:
         least = max(1, GROWTH_SHARE * self.size)
         return self.larger_ops - self.ops >= least or self.larger_steps - self.steps >= least
 
-    def message(self) -> str:
+    def message(self, outcome: str = "which fails a speed check whatever the times") -> str:
         return (f"it does more steps as {self.along} grows: {self.ops} tensor operations and {self.steps} Python "
                 f"steps for {self.size}, {self.larger_ops} and {self.larger_steps} for {2 * self.size}. That is a "
-                f"Python loop over {self.along}, which fails a speed check whatever the times.")
+                f"Python loop over {self.along}, {outcome}.")
 
 
 @dataclass(frozen=True)
@@ -196,6 +196,17 @@ def growth(student, name: str, args: tuple, larger: tuple, along: str, size: int
     first, smaller, last = records
     return Growth(along, size, smaller.ops, min(first.ops, last.ops), smaller.steps,
                   min(first.steps, last.steps))
+
+
+def no_loop(student, name: str, args: tuple, larger: tuple, along: str, size: int, call: str) -> None:
+    """Fail the case if ``name`` does more work as ``along`` doubles: a task's "no Python loop over ..." rule.
+
+    Counts only (:func:`growth`), never times, so the verdict is the same on every machine; where calls are not
+    counted (a notebook's kernel) there is nothing to decide and the case passes.
+    """
+    grown = growth(student, name, args, larger, along, size)
+    if grown is not None and grown.loops:
+        expect.fail(f"{call}: {grown.message('which the task rules out')}")
 
 
 def verdict(student, name: str, args: tuple, reference: Callable, *, limit: float,

@@ -203,6 +203,10 @@ limit. Calls that run out of time use up a budget of {budget:g} s per notebook, 
 {spent:g} s; a function that ran out of time is not called again. A call the machine was too busy to finish
 within {factor:g} times its limit on the wall clock costs you nothing: the notebook is graded again.
 
+**No loop.** Where a task says "no Python loop over" the batch, the rows, the columns or the channels, the grader
+counts the tensor operations and Python steps of one call, and of the same call with that size doubled: work that
+grows with the size is a loop over it and fails the check. Counts, not times, decide it, so the machine does not.
+
 **GPU.** Where the grader has CUDA, some checks pass CUDA tensors: create new tensors on the input's device
 (`device=X.device`). CUDA has no integer `matmul` or `einsum`, so for integer inputs use products and sums.
 """
