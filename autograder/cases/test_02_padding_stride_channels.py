@@ -256,7 +256,6 @@ def test_one_by_one_docstring_rules(student):
                       lambda X=X, K=K: student.corr2d_multi_in_out_1x1(X, K))
 
 
-
 @item("corr2d_multi_in_out_1x1")
 def test_one_by_one_has_no_loop(student):
     """One matrix product, no loop: the work does not grow with the rows, columns or channels"""

@@ -113,7 +113,6 @@ def test_pool2d_bad_mode_and_padding(student):
         expect.raises(f"pool2d(X {shape}, 2)", lambda shape=shape: student.pool2d(torch.randn(shape), 2))
 
 
-
 @item("pool2d")
 def test_pool2d_has_no_loop_over_output_positions(student):
     """No Python loop over the output positions: the work does not grow with the rows or the columns"""
