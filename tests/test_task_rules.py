@@ -113,6 +113,55 @@ def test_a_version_that_breaks_a_stated_rule_fails_the_case_that_checks_it(versi
     print(f"{version}: {message}\n  (other failing cases: {others})")
 
 
+# Correct versions the rule's check must not take for a broken one: (assignment, item, words of the case, cell).
+UNUSUAL = {
+    "1x1 convolution by einsum": (
+        "02_padding_stride_channels", "corr2d_multi_in_out_1x1", "no loop",
+        "def corr2d_multi_in_out_1x1(X, K):\n"
+        "    dtype = torch.promote_types(X.dtype, K.dtype)\n"
+        "    return torch.einsum('oc,chw->ohw', K[:, :, 0, 0].to(dtype), X.to(dtype))\n"),
+    "pool2d by a loop over the window's offsets (the notebook's first route)": (
+        "03_pooling", "pool2d", "no Python loop over the output positions",
+        "def pool2d(X, pool_size, mode='max', padding=0, stride=None):\n"
+        "    import torch.nn.functional as F\n"
+        "    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)\n"
+        "    (k_h, k_w), (p_h, p_w) = pair(pool_size), pair(padding)\n"
+        "    s_h, s_w = pair(pool_size if stride is None else stride)\n"
+        "    Xp = F.pad(X, (p_w, p_w, p_h, p_h), value=float('-inf') if mode == 'max' else 0.0)\n"
+        "    H_out, W_out = (Xp.shape[0] - k_h) // s_h + 1, (Xp.shape[1] - k_w) // s_w + 1\n"
+        "    out = None\n"
+        "    for a in range(k_h):\n"
+        "        for b in range(k_w):\n"
+        "            part = Xp[a:a + s_h * (H_out - 1) + 1:s_h, b:b + s_w * (W_out - 1) + 1:s_w]\n"
+        "            out = part if out is None else torch.maximum(out, part) if mode == 'max' else out + part\n"
+        "    return out if mode == 'max' else out / (k_h * k_w)\n"),
+    "conv2d_dilated by Tensor.unfold and every d-th tap": (
+        "06_conv_variants", "conv2d_dilated", "no Python loop over N",
+        "def conv2d_dilated(x, w, dilation=1, stride=1, padding=0):\n"
+        "    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)\n"
+        "    (d_h, d_w), (s_h, s_w), (p_h, p_w) = pair(dilation), pair(stride), pair(padding)\n"
+        "    k_h, k_w = w.shape[2:]\n"
+        "    dtype = torch.promote_types(x.dtype, w.dtype)\n"
+        "    padded = F.pad(x.to(dtype), (p_w, p_w, p_h, p_h))\n"
+        "    windows = padded.unfold(2, d_h * (k_h - 1) + 1, s_h).unfold(3, d_w * (k_w - 1) + 1, s_w)\n"
+        "    return torch.einsum('nchwij,fcij->nfhw', windows[..., ::d_h, ::d_w], w.to(dtype))\n"),
+    "corr2d_separable by Tensor.unfold, one pass per axis": (
+        "06_conv_variants", "corr2d_separable", "grows with h + w",
+        "def corr2d_separable(X, col, row):\n"
+        "    dtype = torch.promote_types(torch.promote_types(X.dtype, col.dtype), row.dtype)\n"
+        "    X, col, row = X.to(dtype), col.to(dtype), row.to(dtype)\n"
+        "    down = (X.unfold(0, col.shape[0], 1) * col[:, 0]).sum(-1)         # (H', W)\n"
+        "    return (down.unfold(1, row.shape[1], 1) * row[0]).sum(-1)         # (H', W')\n"),
+}
+
+
+@pytest.mark.parametrize("version", UNUSUAL)
+def test_a_correct_unusual_version_passes_the_case_of_the_rule(version):
+    assignment, item, words, source = UNUSUAL[version]
+    passed, message = the_case(graded(assignment, item, {item: source}), words)
+    assert passed, f"{version}: {message}"
+
+
 RULE_CASES = sorted({(assignment, item, words) for assignment, item, words, _ in BROKEN.values()})
 
 
