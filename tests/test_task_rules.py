@@ -7,12 +7,25 @@ with the hidden cases of its own item only. Slow (workers): marked in conftest.p
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from autograder.judge import plugin as judge
 from autograder.notebook import Cell, read_release
 from autograder.student.sandboxed import Student
-from tests.support import ASSIGNMENTS, solution_code
+from tests.support import ASSIGNMENTS
+from tests.support import solution_code as read_solutions
+
+
+@functools.cache
+def _solutions(assignment: str) -> dict[str, str]:
+    """The solution cells of ``assignment``, read once for every version built from them."""
+    return read_solutions(assignment)
+
+
+def solution_code(assignment: str) -> dict[str, str]:
+    return dict(_solutions(assignment))
 
 
 def changed(assignment: str, grade_id: str, old: str, new: str) -> str:

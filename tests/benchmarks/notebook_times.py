@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -46,8 +47,6 @@ def run(assignment: str) -> tuple[float, list[int], str]:
 
 def _seconds(cell) -> float:
     """How long a code cell ran, from the timestamps nbclient records in its metadata."""
-    from datetime import datetime
-
     times = cell.metadata.get("execution", {})
     start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
     if not (start and end):
